@@ -1,0 +1,116 @@
+# nvfs -- top-level build.  `make` builds everything with -Werror, `make check`
+# runs every test (plain and under ASan+UBSan), `make install` honours PREFIX
+# and DESTDIR.  Each source folder becomes one static library.
+
+CC       ?= cc
+PREFIX   ?= /usr/local
+DESTDIR  ?=
+# mount(8) runs /sbin/mount.TYPE and fsck(8) looks for fsck.TYPE in /sbin:
+# the binaries live in $(PREFIX)/sbin and are linked from here.
+HELPERDIR ?= /sbin
+SBINDIR  ?= $(PREFIX)/sbin
+MANDIR   ?= $(PREFIX)/share/man
+
+PKGS     := libpmem2 libxxhash fuse3
+# Messages are truncated to their buffers by design, hence -Wno-format-truncation.
+WARN     := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+            -Wno-missing-field-initializers -Wno-format-truncation
+CFLAGS   ?= -O2 -g
+CPPFLAGS += -Iinclude -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64
+NVFS_CFLAGS = -std=gnu11 $(WARN) -pthread $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+LDLIBS   += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -pthread
+TEST_LDLIBS := -lcunit
+SANFLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+
+VERSION  := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
+CPPFLAGS += -DNVFS_VERSION='"$(VERSION)"'
+
+LIBDIRS  := common alloc
+LIBS      = $(foreach d,$(LIBDIRS),$(1)/lib$(d).a)
+TOOLS    := mkfs.nvfs fsck.nvfs mount.nvfs
+TEST_SRC := $(wildcard tests/*.c)
+BENCH    := alloc_bench
+
+B  := build
+BS := build/san
+
+.PHONY: all deps check check-unit check-san check-it install uninstall clean bench
+.SECONDARY:
+
+all: deps-check $(addprefix $(B)/,$(TOOLS) nvfs_tests $(BENCH))
+
+# ---- dependencies -----------------------------------------------------------
+deps:
+	@tools/deps.sh install
+deps-check:
+	@tools/deps.sh check
+
+# ---- objects and libraries, once plain ($(B)) and once sanitized ($(BS)) ----
+$(B)/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(NVFS_CFLAGS) $(CFLAGS) -MMD -MP -c $< -o $@
+$(BS)/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(NVFS_CFLAGS) $(CFLAGS) $(SANFLAGS) -MMD -MP -c $< -o $@
+
+define lib_rule
+$(1)/lib$(2).a: $$(patsubst %.c,$(1)/%.o,$$(wildcard $(2)/*.c))
+	@rm -f $$@
+	$$(AR) rcs $$@ $$^
+endef
+$(foreach d,$(LIBDIRS),$(eval $(call lib_rule,$(B),$(d))))
+$(foreach d,$(LIBDIRS),$(eval $(call lib_rule,$(BS),$(d))))
+
+# Libraries are listed highest layer first for the static link.
+REVLIBS = $(foreach d,$(shell echo $(LIBDIRS) | tr ' ' '\n' | tac),$(1)/lib$(d).a)
+
+$(B)/mkfs.nvfs: $(B)/tools/mkfs.o $(call LIBS,$(B))
+	$(CC) $(CFLAGS) -o $@ $< $(call REVLIBS,$(B)) $(LDLIBS)
+$(B)/fsck.nvfs: $(B)/tools/fsck.o $(call LIBS,$(B))
+	$(CC) $(CFLAGS) -o $@ $< $(call REVLIBS,$(B)) $(LDLIBS)
+$(B)/mount.nvfs: $(patsubst %.c,$(B)/%.o,$(wildcard mount/*.c)) $(call LIBS,$(B))
+	$(CC) $(CFLAGS) -o $@ $(filter %.o,$^) $(call REVLIBS,$(B)) $(LDLIBS)
+$(B)/alloc_bench: $(B)/bench/alloc_bench.o $(call LIBS,$(B))
+	$(CC) $(CFLAGS) -o $@ $< $(call REVLIBS,$(B)) $(LDLIBS)
+
+$(B)/nvfs_tests: $(patsubst %.c,$(B)/%.o,$(TEST_SRC)) $(call LIBS,$(B))
+	$(CC) $(CFLAGS) -o $@ $(filter %.o,$^) $(call REVLIBS,$(B)) $(LDLIBS) $(TEST_LDLIBS)
+$(BS)/nvfs_tests: $(patsubst %.c,$(BS)/%.o,$(TEST_SRC)) $(call LIBS,$(BS))
+	$(CC) $(CFLAGS) $(SANFLAGS) -o $@ $(filter %.o,$^) $(call REVLIBS,$(BS)) $(LDLIBS) $(TEST_LDLIBS)
+
+# ---- tests ------------------------------------------------------------------
+# check-unit: CUnit suites; check-san: the same under ASan+UBSan (the crash
+# and fuzz loops run shorter there, see tests/nvfs_test.h); check-it: the
+# tools driven from the shell.
+check: deps all $(BS)/nvfs_tests
+	@$(MAKE) --no-print-directory check-unit check-san check-it
+
+check-unit: $(B)/nvfs_tests
+	$(B)/nvfs_tests
+check-san: $(BS)/nvfs_tests
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
+	NVFS_TEST_SCALE=san $(BS)/nvfs_tests
+check-it: all
+	tests/it/run.sh $(B)
+
+bench: all
+	bench/alloc_bench.sh $(B)
+
+# ---- install ----------------------------------------------------------------
+install: all
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(HELPERDIR) $(DESTDIR)$(MANDIR)/man8
+	for t in $(TOOLS); do install -m 0755 $(B)/$$t $(DESTDIR)$(SBINDIR)/$$t; done
+	@if [ "$$(readlink -m $(DESTDIR)$(HELPERDIR))" != "$$(readlink -m $(DESTDIR)$(SBINDIR))" ]; then \
+		for t in $(TOOLS); do ln -sf $(SBINDIR)/$$t $(DESTDIR)$(HELPERDIR)/$$t; \
+		echo "  link $(DESTDIR)$(HELPERDIR)/$$t -> $(SBINDIR)/$$t"; done; fi
+	for m in $(wildcard docs/man/*.8); do install -m 0644 $$m $(DESTDIR)$(MANDIR)/man8/; done
+
+uninstall:
+	for t in $(TOOLS); do rm -f $(DESTDIR)$(SBINDIR)/$$t; \
+		if [ -L $(DESTDIR)$(HELPERDIR)/$$t ]; then rm -f $(DESTDIR)$(HELPERDIR)/$$t; fi; done
+	for m in $(notdir $(wildcard docs/man/*.8)); do rm -f $(DESTDIR)$(MANDIR)/man8/$$m; done
+
+clean:
+	rm -rf build
+
+-include $(shell find build -name '*.d' 2>/dev/null)

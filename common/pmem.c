@@ -1,0 +1,263 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * pmem.c -- map a pmem file or device through libpmem2 and persist to it
+ * (see nvfs_pmem.h).
+ */
+#include <fcntl.h>
+#include <libpmem2.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/vfs.h>
+#include <unistd.h>
+
+#include "nvfs_err.h"
+#include "nvfs_pmem.h"
+
+#ifndef TMPFS_MAGIC
+#define TMPFS_MAGIC 0x01021994
+#endif
+
+static struct nvfs_pmem_hook hook;
+
+/* nvfs_pmem_set_hook -- install (or, with NULL, remove) the persist hook */
+void
+nvfs_pmem_set_hook(const struct nvfs_pmem_hook *h)
+{
+	if (h)
+		hook = *h;
+	else
+		memset(&hook, 0, sizeof(hook));
+}
+
+/*
+ * pmem2_fail -- turn a libpmem2 error code into -errno with a message.
+ * libpmem2 returns -errno for system errors and codes below -100000 for its
+ * own; Debian's 1.12 declares pmem2_err_to_errno but does not export it.
+ */
+static int
+pmem2_fail(int rc, const char *what, const char *path)
+{
+	int err = rc < 0 && rc > -4096 ? -rc : EINVAL;
+
+	return nvfs_err_set(err, "%s: %s: %s", path, what, pmem2_errormsg());
+}
+
+/* lock_file -- take the exclusive (or shared) use lock on fd */
+static int
+lock_file(int fd, bool shared, const char *path)
+{
+	if (flock(fd, (shared ? LOCK_SH : LOCK_EX) | LOCK_NB) == 0)
+		return 0;
+	if (errno == EWOULDBLOCK)
+		return nvfs_err_set(EBUSY, "%s: pmem is in use by another process "
+				    "(a mounted nvfs, mkfs or fsck)", path);
+	return nvfs_err_set(errno, "%s: cannot lock: %s", path, strerror(errno));
+}
+
+/* map_source -- map the whole source with the least strict granularity */
+static int
+map_source(struct nvfs_pmem *pm, bool rdonly)
+{
+	struct pmem2_config *cfg = NULL;
+	int rc;
+
+	rc = pmem2_source_from_fd(&pm->src, pm->fd);
+	if (rc)
+		return pmem2_fail(rc, "cannot use as pmem source", pm->path);
+	rc = pmem2_source_size(pm->src, &pm->size);
+	if (rc)
+		return pmem2_fail(rc, "cannot read size", pm->path);
+	if (pm->size == 0)
+		return nvfs_err_set(EINVAL, "%s: file is empty", pm->path);
+	rc = pmem2_config_new(&cfg);
+	if (rc)
+		return pmem2_fail(rc, "config", pm->path);
+	rc = pmem2_config_set_required_store_granularity(cfg, PMEM2_GRANULARITY_PAGE);
+	if (!rc && rdonly)
+		rc = pmem2_config_set_protection(cfg, PMEM2_PROT_READ);
+	if (!rc)
+		rc = pmem2_map_new(&pm->map, cfg, pm->src);
+	pmem2_config_delete(&cfg);
+	if (rc)
+		return pmem2_fail(rc, "cannot map", pm->path);
+
+	pm->base = pmem2_map_get_address(pm->map);
+	switch (pmem2_map_get_store_granularity(pm->map)) {
+	case PMEM2_GRANULARITY_BYTE:
+		pm->gran = NVFS_GRAN_BYTE;
+		break;
+	case PMEM2_GRANULARITY_CACHE_LINE:
+		pm->gran = NVFS_GRAN_CACHE_LINE;
+		break;
+	default:
+		pm->gran = NVFS_GRAN_PAGE;
+		break;
+	}
+	pm->flush_fn = pmem2_get_flush_fn(pm->map);
+	pm->drain_fn = pmem2_get_drain_fn(pm->map);
+	pm->memcpy_fn = pmem2_get_memcpy_fn(pm->map);
+	return 0;
+}
+
+/* nvfs_pmem_open -- open, lock and map the pmem at path */
+int
+nvfs_pmem_open(const char *path, unsigned flags, struct nvfs_pmem **out)
+{
+	bool rdonly = flags & NVFS_PMEM_RDONLY;
+	struct nvfs_pmem *pm;
+	struct stat st;
+	int rc;
+
+	pm = calloc(1, sizeof(*pm));
+	if (!pm)
+		return nvfs_err_set(ENOMEM, "%s: out of memory", path);
+	pm->fd = -1;
+	pm->readonly = rdonly;
+	snprintf(pm->path, sizeof(pm->path), "%s", path);
+
+	pm->fd = open(path, (rdonly ? O_RDONLY : O_RDWR) | O_CLOEXEC);
+	if (pm->fd < 0) {
+		rc = nvfs_err_set(errno, "%s: cannot open: %s", path, strerror(errno));
+		goto fail;
+	}
+	if (fstat(pm->fd, &st) < 0) {
+		rc = nvfs_err_set(errno, "%s: cannot stat: %s", path, strerror(errno));
+		goto fail;
+	}
+	if (!S_ISREG(st.st_mode) && !S_ISCHR(st.st_mode)) {
+		rc = nvfs_err_set(EINVAL, "%s: not a regular file or a device-DAX "
+				  "character device", path);
+		goto fail;
+	}
+	pm->is_devdax = S_ISCHR(st.st_mode);
+	rc = lock_file(pm->fd, rdonly, path);
+	if (rc)
+		goto fail;
+	rc = map_source(pm, rdonly);
+	if (rc)
+		goto fail;
+	*out = pm;
+	return 0;
+fail:
+	nvfs_pmem_close(&pm);
+	return rc;
+}
+
+/* nvfs_pmem_close -- unmap, unlock and close */
+void
+nvfs_pmem_close(struct nvfs_pmem **pmp)
+{
+	struct nvfs_pmem *pm = *pmp;
+	int saved_errno = errno;
+
+	if (!pm)
+		return;
+	if (pm->map)
+		pmem2_map_delete(&pm->map);
+	if (pm->src)
+		pmem2_source_delete(&pm->src);
+	if (pm->fd >= 0)
+		close(pm->fd); /* drops the flock */
+	free(pm);
+	*pmp = NULL;
+	errno = saved_errno;
+}
+
+/* nvfs_pmem_flush -- start making a range durable */
+int
+nvfs_pmem_flush(struct nvfs_pmem *pm, const void *addr, size_t len)
+{
+	size_t off = (size_t)((const char *)addr - pm->base);
+
+	if (hook.flush)
+		hook.flush(hook.arg, pm, off, len);
+	if (pm->readonly || len == 0)
+		return 0;
+	if (pm->gran != NVFS_GRAN_PAGE) {
+		pm->flush_fn(addr, len);
+		return 0;
+	}
+	/* msync ourselves: libpmem2's PAGE flush aborts when msync fails. */
+	uintptr_t page_mask = (uintptr_t)sysconf(_SC_PAGESIZE) - 1;
+	uintptr_t start = (uintptr_t)addr & ~page_mask;
+	uintptr_t end = (uintptr_t)addr + len;
+	if (msync((void *)start, end - start, MS_SYNC) < 0)
+		return nvfs_err_set(EIO, "%s: msync of %zu bytes at offset %zu failed: %s",
+				    pm->path, len, off, strerror(errno));
+	return 0;
+}
+
+/* nvfs_pmem_drain -- wait for every flushed range */
+void
+nvfs_pmem_drain(struct nvfs_pmem *pm)
+{
+	if (hook.drain)
+		hook.drain(hook.arg, pm);
+	if (pm->gran != NVFS_GRAN_PAGE && !pm->readonly)
+		pm->drain_fn();
+}
+
+/* nvfs_pmem_persist -- flush and drain one range */
+int
+nvfs_pmem_persist(struct nvfs_pmem *pm, const void *addr, size_t len)
+{
+	int rc = nvfs_pmem_flush(pm, addr, len);
+
+	nvfs_pmem_drain(pm);
+	return rc;
+}
+
+/* nvfs_pmem_store64 -- the single aligned 8-byte commit store, persisted */
+int
+nvfs_pmem_store64(struct nvfs_pmem *pm, uint64_t *addr, uint64_t v)
+{
+	__atomic_store_n(addr, v, __ATOMIC_RELEASE);
+	return nvfs_pmem_persist(pm, addr, sizeof(*addr));
+}
+
+/* nvfs_pmem_gran_name -- the granularity's name as libpmem2's env spells it */
+const char *
+nvfs_pmem_gran_name(enum nvfs_pmem_gran gran)
+{
+	switch (gran) {
+	case NVFS_GRAN_BYTE:
+		return "byte";
+	case NVFS_GRAN_CACHE_LINE:
+		return "cache_line";
+	default:
+		return "page";
+	}
+}
+
+/* nvfs_pmem_describe -- the granularity and what it means for durability */
+void
+nvfs_pmem_describe(const struct nvfs_pmem *pm, char *buf, size_t len)
+{
+	const char *forced = getenv("PMEM2_FORCE_GRANULARITY");
+	struct statfs sfs;
+	bool on_tmpfs = !pm->is_devdax && fstatfs(pm->fd, &sfs) == 0 &&
+			sfs.f_type == TMPFS_MAGIC;
+	const char *meaning;
+
+	if (pm->gran == NVFS_GRAN_PAGE && on_tmpfs)
+		meaning = "a file on tmpfs: persists survive a daemon crash, not a "
+			  "reboot or power loss";
+	else if (pm->gran == NVFS_GRAN_PAGE)
+		meaning = "an ordinary file: each persist is an msync (a disk flush); "
+			  "durable across power loss";
+	else if (forced && *forced)
+		meaning = "forced by PMEM2_FORCE_GRANULARITY: for tests and benchmarks, "
+			  "NOT durable across power loss";
+	else if (pm->gran == NVFS_GRAN_CACHE_LINE)
+		meaning = "persistent memory (ADR): persists are cache-line flushes; "
+			  "durable across power loss";
+	else
+		meaning = "persistent memory (eADR): persists are fences; durable "
+			  "across power loss";
+	snprintf(buf, len, "%s: %zu bytes, store granularity %s (%s)", pm->path,
+		 pm->size, nvfs_pmem_gran_name(pm->gran), meaning);
+}

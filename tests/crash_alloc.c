@@ -1,0 +1,502 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * crash_alloc.c -- crash the allocator at every persist point.
+ *
+ * A persist point is a drain (nvfs_pmem_drain): the moment a batch of
+ * flushed ranges becomes durable.  The persist hook keeps a SHADOW image
+ * of what is durable, starting from the all-zero file before mkfs, so a
+ * store an earlier operation forgot to persist is also caught.  For crash
+ * point N of an operation (the crash happens just before its N-th drain
+ * takes effect; N = P+1 is "after the operation") three kinds of image are
+ * checked:
+ *   (a) process killed: every store so far (the mapping as it is);
+ *   (b) power lost: only drained ranges (the shadow);
+ *   (c) power lost with some unflushed stores reaching media anyway: the
+ *       shadow plus a random subset of the 8-byte words that differ
+ *       (8-byte stores are not torn).
+ * Each image is reopened strictly and must: open; pass nvfs_alloc_check;
+ * hold exactly the allocations before the operation or exactly those after
+ * it (so at most the in-flight allocation leaks, nothing else changes);
+ * own no page twice; and hand out every other page when exhausted, none of
+ * them already owned (no allocated page is in the free lists).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "nvfs_alloc.h"
+#include "nvfs_err.h"
+#include "nvfs_ns.h"
+#include "nvfs_pmem.h"
+#include "nvfs_test.h"
+
+#define CRASH_NS_BYTES   (NVFS_PAGES_OFF + (4u << 20))  /* 1024 pages */
+#define SUBSET_IMAGES    4
+
+/* ---- the simulator ------------------------------------------------------- */
+
+struct range {
+	size_t off, len;
+};
+
+struct sim {
+	uint8_t *shadow;          /* what is durable */
+	size_t size;
+	struct range *pending;    /* flushed, not yet drained */
+	size_t nr_pending, cap_pending;
+	bool armed;               /* counting the target operation's drains */
+	unsigned drains;          /* drains seen while armed */
+	unsigned target;          /* capture before this drain (0: never) */
+	bool captured;
+	uint8_t *img_kill;        /* (a) */
+	uint8_t *img_power;       /* (b) */
+};
+
+static struct sim sim;
+
+/* sim_flush -- remember a flushed range until the next drain */
+static void
+sim_flush(void *arg, const struct nvfs_pmem *pm, size_t off, size_t len)
+{
+	(void)arg; (void)pm;
+	if (sim.nr_pending == sim.cap_pending) {
+		sim.cap_pending = sim.cap_pending ? sim.cap_pending * 2 : 64;
+		sim.pending = realloc(sim.pending, sim.cap_pending * sizeof(*sim.pending));
+		CU_ASSERT_FATAL(sim.pending != NULL);
+	}
+	sim.pending[sim.nr_pending++] = (struct range){ off, len };
+}
+
+/* sim_drain -- a persist point: maybe capture, then make pending durable */
+static void
+sim_drain(void *arg, const struct nvfs_pmem *pm)
+{
+	(void)arg;
+	if (sim.armed && ++sim.drains == sim.target && !sim.captured) {
+		memcpy(sim.img_kill, pm->base, sim.size);
+		memcpy(sim.img_power, sim.shadow, sim.size);
+		sim.captured = true;
+	}
+	for (size_t i = 0; i < sim.nr_pending; i++) {
+		struct range r = sim.pending[i];
+		if (r.off < sim.size && r.len <= sim.size - r.off)
+			memcpy(sim.shadow + r.off, pm->base + r.off, r.len);
+	}
+	sim.nr_pending = 0;
+}
+
+static const struct nvfs_pmem_hook sim_hook = { sim_flush, sim_drain, NULL };
+
+/* sim_start -- a zero pmem file, a zero shadow, the hook installed */
+static void
+sim_start(const char *path, unsigned target)
+{
+	CU_ASSERT_FATAL(nvfs_test_mkfile(path, CRASH_NS_BYTES) == 0);
+	sim.size = CRASH_NS_BYTES;
+	if (!sim.shadow) {
+		sim.shadow = malloc(sim.size);
+		sim.img_kill = malloc(sim.size);
+		sim.img_power = malloc(sim.size);
+		CU_ASSERT_FATAL(sim.shadow && sim.img_kill && sim.img_power);
+	}
+	memset(sim.shadow, 0, sim.size);
+	sim.nr_pending = 0;
+	sim.armed = false;
+	sim.drains = 0;
+	sim.target = target;
+	sim.captured = false;
+	nvfs_pmem_set_hook(&sim_hook);
+}
+
+/* ---- expected states ----------------------------------------------------- */
+
+#define MAX_BLOCKS 2048
+
+struct block {
+	uint8_t owner_uuid[NVFS_UUID_BYTES];
+	uint64_t off;
+	unsigned order;
+};
+
+struct state {
+	struct block b[MAX_BLOCKS];
+	unsigned n;
+	unsigned owners;
+};
+
+struct collect_ctx {
+	struct state *st;
+	const uint8_t *uuid;
+};
+
+/* collect_one -- foreach callback */
+static int
+collect_one(void *arg, uint64_t off, unsigned order)
+{
+	struct collect_ctx *c = arg;
+
+	if (c->st->n == MAX_BLOCKS)
+		return -ENOSPC;
+	struct block *b = &c->st->b[c->st->n++];
+	memcpy(b->owner_uuid, c->uuid, NVFS_UUID_BYTES);
+	b->off = off;
+	b->order = order;
+	return 0;
+}
+
+/* cmp_block -- sort by offset */
+static int
+cmp_block(const void *x, const void *y)
+{
+	const struct block *a = x, *b = y;
+	return a->off < b->off ? -1 : a->off > b->off;
+}
+
+/* state_collect -- every owner's blocks, sorted */
+static void
+state_collect(struct nvfs_alloc *a, struct state *st)
+{
+	st->n = 0;
+	st->owners = 0;
+	for (int o = nvfs_alloc_owner_next(a, -1); o >= 0; o = nvfs_alloc_owner_next(a, o)) {
+		struct nvfs_alloc_owner_info info;
+		CU_ASSERT_FATAL(nvfs_alloc_owner_info(a, o, &info) == 0);
+		struct collect_ctx c = { st, info.uuid };
+		CU_ASSERT_FATAL(nvfs_alloc_foreach(a, o, collect_one, &c) == 0);
+		st->owners++;
+	}
+	qsort(st->b, st->n, sizeof(st->b[0]), cmp_block);
+}
+
+/* state_equal -- same owners count and blocks */
+static bool
+state_equal(const struct state *x, const struct state *y)
+{
+	if (x->n != y->n || x->owners != y->owners)
+		return false;
+	for (unsigned i = 0; i < x->n; i++)
+		if (x->b[i].off != y->b[i].off || x->b[i].order != y->b[i].order ||
+		    memcmp(x->b[i].owner_uuid, y->b[i].owner_uuid, NVFS_UUID_BYTES))
+			return false;
+	return true;
+}
+
+/* ---- scenarios ----------------------------------------------------------- */
+
+static const uint8_t uuid_a[NVFS_UUID_BYTES] = { 0xa1, 1, 2, 3, 4, 5, 6, 7, 8, 9 };
+static const uint8_t uuid_b[NVFS_UUID_BYTES] = { 0xb2, 1, 2, 3, 4, 5, 6, 7, 8, 9 };
+static const uint8_t ns_uuid[NVFS_UUID_BYTES] = { 0x55, 0xaa, 3 };
+
+struct scenario {
+	const char *name;
+	/* set up (not crashed); returns an op argument */
+	void (*setup)(struct nvfs_alloc *a, uint64_t *arg);
+	/* the operation crashed at every persist point */
+	void (*op)(struct nvfs_alloc *a, uint64_t arg);
+	bool format_only; /* the operation is mkfs itself */
+};
+
+static void
+setup_none(struct nvfs_alloc *a, uint64_t *arg)
+{
+	(void)a; (void)arg;
+}
+
+static void
+setup_owner(struct nvfs_alloc *a, uint64_t *arg)
+{
+	(void)arg;
+	CU_ASSERT_FATAL(nvfs_alloc_owner_create(a, uuid_a, "journal") >= 0);
+}
+
+static void
+setup_some_blocks(struct nvfs_alloc *a, uint64_t *arg)
+{
+	uint64_t off;
+	int o = nvfs_alloc_owner_create(a, uuid_a, "journal");
+	int p = nvfs_alloc_owner_create(a, uuid_b, "data");
+	CU_ASSERT_FATAL(o >= 0 && p >= 0);
+	for (unsigned i = 0; i < 6; i++) {
+		CU_ASSERT_FATAL(nvfs_alloc_pages(a, i % 2 ? p : o, i % 3, &off) == 0);
+		if (i == 2)
+			*arg = off;
+	}
+}
+
+static void
+setup_full_page(struct nvfs_alloc *a, uint64_t *arg)
+{
+	uint64_t off;
+	int o = nvfs_alloc_owner_create(a, uuid_a, "journal");
+	CU_ASSERT_FATAL(o >= 0);
+	for (unsigned i = 0; i < NVFS_RECS_PER_PAGE; i++)
+		CU_ASSERT_FATAL(nvfs_alloc_pages(a, o, 0, &off) == 0);
+	*arg = off;
+}
+
+static void
+setup_freed_slot(struct nvfs_alloc *a, uint64_t *arg)
+{
+	setup_some_blocks(a, arg);
+	CU_ASSERT_FATAL(nvfs_alloc_free(a, nvfs_alloc_owner_find(a, uuid_a), *arg) == 0);
+}
+
+static void
+op_owner_create(struct nvfs_alloc *a, uint64_t arg)
+{
+	(void)arg;
+	CU_ASSERT(nvfs_alloc_owner_create(a, uuid_b, "data") >= 0);
+}
+
+static void
+op_alloc(struct nvfs_alloc *a, uint64_t arg)
+{
+	uint64_t off;
+	(void)arg;
+	CU_ASSERT(nvfs_alloc_pages(a, nvfs_alloc_owner_find(a, uuid_a), 2, &off) == 0);
+}
+
+static void
+op_free(struct nvfs_alloc *a, uint64_t arg)
+{
+	CU_ASSERT(nvfs_alloc_free(a, nvfs_alloc_owner_find(a, uuid_a), arg) == 0);
+}
+
+/* ---- verification -------------------------------------------------------- */
+
+/* exhaust_check -- every free page can be allocated and none is owned */
+static void
+exhaust_check(struct nvfs_alloc *a, const struct state *st)
+{
+	const struct nvfs_pm_sb *sb = nvfs_alloc_sb(a);
+	uint64_t first = sb->pages_off / NVFS_PAGE_BYTES;
+	uint8_t *owned = calloc(sb->pages_total, 1);
+	uint64_t pages = 0;
+	uint8_t probe_uuid[NVFS_UUID_BYTES] = { 0xee, 0xee };
+
+	CU_ASSERT_FATAL(owned != NULL);
+	for (unsigned i = 0; i < st->n; i++)
+		for (uint64_t p = 0; p < (1u << st->b[i].order); p++) {
+			uint64_t pg = st->b[i].off / NVFS_PAGE_BYTES + p - first;
+			CU_ASSERT_FATAL(pg < sb->pages_total);
+			CU_ASSERT_FATAL(!owned[pg]); /* no page owned twice */
+			owned[pg] = 1;
+			pages++;
+		}
+	int o = nvfs_alloc_owner_create(a, probe_uuid, "probe");
+	CU_ASSERT_FATAL(o >= 0);
+	for (int order = NVFS_MAX_ORDER - 1; order >= 0; order--) {
+		uint64_t off;
+		while (nvfs_alloc_pages(a, o, (unsigned)order, &off) == 0) {
+			for (uint64_t p = 0; p < (1u << order); p++) {
+				uint64_t pg = off / NVFS_PAGE_BYTES + p - first;
+				CU_ASSERT_FATAL(pg < sb->pages_total);
+				CU_ASSERT_FATAL(!owned[pg]); /* was in the free lists */
+				owned[pg] = 1;
+				pages++;
+			}
+		}
+	}
+	CU_ASSERT(pages == sb->pages_total);
+	free(owned);
+}
+
+/* verify_image -- reopen a crash image and check it (see file comment) */
+static void
+verify_image(const char *path, const uint8_t *img, const struct scenario *sc,
+	     const struct state *before, const struct state *after, const char *model,
+	     unsigned point)
+{
+	struct nvfs_alloc *a = NULL;
+	struct state *st = calloc(1, sizeof(*st));
+
+	CU_ASSERT_FATAL(st != NULL);
+	CU_ASSERT_FATAL(nvfs_test_write_file(path, img, sim.size) == 0);
+	int rc = nvfs_alloc_open(path, NULL, &a);
+	if (sc->format_only && rc) {
+		/* A torn mkfs must never look valid, and must say so. */
+		bool refused = rc == -EMEDIUMTYPE || rc == -EUCLEAN || rc == -EBADMSG;
+		if (!refused)
+			printf("\n  %s point %u (%s): %s\n", sc->name, point, model, nvfs_errmsg());
+		CU_ASSERT(refused);
+		free(st);
+		return;
+	}
+	if (rc)
+		printf("\n  %s point %u (%s): %s\n", sc->name, point, model, nvfs_errmsg());
+	CU_ASSERT_FATAL(rc == 0);
+	CU_ASSERT(nvfs_alloc_check(a) == 0);
+	state_collect(a, st);
+	bool ok = state_equal(st, before) || state_equal(st, after);
+	if (!ok)
+		printf("\n  %s point %u (%s): %u blocks/%u owners, expected %u/%u or %u/%u\n",
+		       sc->name, point, model, st->n, st->owners, before->n, before->owners,
+		       after->n, after->owners);
+	CU_ASSERT(ok);
+	exhaust_check(a, st);
+	nvfs_alloc_close(&a);
+	free(st);
+}
+
+/* subset_image -- shadow plus a random subset of the differing words */
+static void
+subset_image(uint8_t *out, uint64_t *rng)
+{
+	memcpy(out, sim.img_power, sim.size);
+	const uint64_t *kill = (const uint64_t *)sim.img_kill;
+	uint64_t *dst = (uint64_t *)out;
+	for (size_t w = 0; w < sim.size / 8; w++)
+		if (dst[w] != kill[w] && (nvfs_test_rand(rng) & 1))
+			dst[w] = kill[w];
+}
+
+/*
+ * run_scenario -- run setup + op with the capture armed at drain `target`;
+ * fills before/after; returns the number of drains the op made.
+ */
+static unsigned
+run_scenario(const struct scenario *sc, unsigned target, struct state *before,
+	     struct state *after)
+{
+	const char *work = nvfs_test_path("crash-work.pmem");
+	struct nvfs_pmem *pm;
+	struct nvfs_alloc *a;
+	uint64_t arg = 0;
+
+	sim_start(work, target);
+	sim.armed = sc->format_only;
+	CU_ASSERT_FATAL(nvfs_pmem_open(work, 0, &pm) == 0);
+	CU_ASSERT_FATAL(nvfs_ns_format(pm, CRASH_NS_BYTES, ns_uuid, "crash") == 0);
+	nvfs_pmem_close(&pm);
+	unsigned drains = sim.drains;
+	sim.armed = false;
+	CU_ASSERT_FATAL(nvfs_alloc_open(work, NULL, &a) == 0);
+	if (!sc->format_only) {
+		sc->setup(a, &arg);
+		state_collect(a, before);
+		sim.armed = true;
+		sc->op(a, arg);
+		sim.armed = false;
+		drains = sim.drains;
+	} else {
+		before->n = before->owners = 0;
+	}
+	state_collect(a, after);
+	if (!sim.captured) {
+		memcpy(sim.img_kill, nvfs_alloc_pmem(a)->base, sim.size);
+		memcpy(sim.img_power, sim.shadow, sim.size);
+		sim.captured = true;
+	}
+	nvfs_alloc_close(&a);
+	nvfs_pmem_set_hook(NULL);
+	return drains;
+}
+
+static unsigned points_checked, images_checked;
+
+/* crash_every_point -- the scenario crashed at each of its persist points */
+static void
+crash_every_point(const struct scenario *sc)
+{
+	struct state *before = calloc(1, sizeof(*before));
+	struct state *after = calloc(1, sizeof(*after));
+	uint8_t *img = malloc(CRASH_NS_BYTES);
+	const char *check = nvfs_test_path("crash-image.pmem");
+	uint64_t rng = nvfs_test_seed() * 7919;
+
+	CU_ASSERT_FATAL(before && after && img);
+	unsigned points = run_scenario(sc, 0, before, after);
+	CU_ASSERT(points >= 1);
+	for (unsigned n = 1; n <= points + 1; n++) {
+		run_scenario(sc, n, before, after);
+		verify_image(check, sim.img_kill, sc, before, after, "kill", n);
+		verify_image(check, sim.img_power, sc, before, after, "power", n);
+		for (unsigned k = 0; k < SUBSET_IMAGES; k++) {
+			subset_image(img, &rng);
+			verify_image(check, img, sc, before, after, "subset", n);
+		}
+		points_checked++;
+		images_checked += 2 + SUBSET_IMAGES;
+	}
+	printf("\n  %s: %u persist points, each crashed 3 ways (%u images)", sc->name,
+	       points + 1, (points + 1) * (2 + SUBSET_IMAGES));
+	free(before);
+	free(after);
+	free(img);
+}
+
+static void
+test_crash_format_every_point_never_looks_valid(void)
+{
+	static const struct scenario sc = { "mkfs", setup_none, NULL, true };
+	crash_every_point(&sc);
+}
+
+static void
+test_crash_owner_create_every_point_old_or_new(void)
+{
+	static const struct scenario sc = { "owner create", setup_owner, op_owner_create,
+					    false };
+	crash_every_point(&sc);
+}
+
+static void
+test_crash_first_recs_page_alloc_every_point_old_or_new(void)
+{
+	static const struct scenario sc = { "first record page + alloc", setup_owner,
+					    op_alloc, false };
+	crash_every_point(&sc);
+}
+
+static void
+test_crash_alloc_every_point_old_or_new(void)
+{
+	static const struct scenario sc = { "alloc", setup_some_blocks, op_alloc, false };
+	crash_every_point(&sc);
+}
+
+static void
+test_crash_second_recs_page_alloc_every_point_old_or_new(void)
+{
+	static const struct scenario sc = { "second record page + alloc", setup_full_page,
+					    op_alloc, false };
+	crash_every_point(&sc);
+}
+
+static void
+test_crash_free_every_point_old_or_new(void)
+{
+	static const struct scenario sc = { "free", setup_some_blocks, op_free, false };
+	crash_every_point(&sc);
+}
+
+static void
+test_crash_alloc_reusing_freed_slot_every_point_old_or_new(void)
+{
+	static const struct scenario sc = { "alloc into a freed slot", setup_freed_slot,
+					    op_alloc, false };
+	crash_every_point(&sc);
+}
+
+static void
+test_crash_summary(void)
+{
+	printf("\n  crash points checked: %u (%u crash images reopened and verified)",
+	       points_checked, images_checked);
+	CU_ASSERT(points_checked >= 15);
+	free(sim.shadow);
+	free(sim.img_kill);
+	free(sim.img_power);
+	free(sim.pending);
+	memset(&sim, 0, sizeof(sim));
+}
+
+NVFS_SUITE(crash_alloc, "crash/alloc", NULL, NULL,
+	   NVFS_TEST(test_crash_format_every_point_never_looks_valid),
+	   NVFS_TEST(test_crash_owner_create_every_point_old_or_new),
+	   NVFS_TEST(test_crash_first_recs_page_alloc_every_point_old_or_new),
+	   NVFS_TEST(test_crash_alloc_every_point_old_or_new),
+	   NVFS_TEST(test_crash_second_recs_page_alloc_every_point_old_or_new),
+	   NVFS_TEST(test_crash_free_every_point_old_or_new),
+	   NVFS_TEST(test_crash_alloc_reusing_freed_slot_every_point_old_or_new),
+	   NVFS_TEST(test_crash_summary))
