@@ -167,7 +167,7 @@ nvfs_ns_sb_check(const struct nvfs_pm_sb *sb, uint64_t dev_bytes, uint64_t co)
 
 	if (sb->magic != NVFS_SB_MAGIC)
 		return nvfs_err_set(EMEDIUMTYPE, "superblock at %#llx: bad magic "
-				    "%#018llx: not an nvfs namespace (S1)", at,
+				    "0x%016llx: not an nvfs namespace (S1)", at,
 				    (unsigned long long)sb->magic);
 	if (sb->version > NVFS_FORMAT_VERSION || sb->version == 0)
 		return nvfs_err_set(EPROTONOSUPPORT, "superblock at %#llx: unsupported "
@@ -180,7 +180,7 @@ nvfs_ns_sb_check(const struct nvfs_pm_sb *sb, uint64_t dev_bytes, uint64_t co)
 	uint64_t want = nvfs_ns_sb_csum(sb);
 	if (sb->csum != want)
 		return nvfs_err_set(EBADMSG, "superblock at %#llx: checksum mismatch at "
-				    "offset %#llx: stored %#018llx, computed %#018llx (S2)",
+				    "offset %#llx: stored 0x%016llx, computed 0x%016llx (S2)",
 				    at, SB_FIELD(co, csum), (unsigned long long)sb->csum,
 				    (unsigned long long)want);
 	if (sb->feature_incompat & ~NVFS_FEATURE_INCOMPAT_SUPP)
@@ -223,7 +223,7 @@ int
 nvfs_ns_owner_list_hdr_check(const struct nvfs_pm_owner_list_hdr *hdr, uint64_t seed)
 {
 	if (hdr->magic != NVFS_OWNER_LIST_MAGIC)
-		return nvfs_err_set(EUCLEAN, "owner list header at %#x: bad magic %#018llx",
+		return nvfs_err_set(EUCLEAN, "owner list header at %#x: bad magic 0x%016llx",
 				    NVFS_OWNER_LIST_OFF, (unsigned long long)hdr->magic);
 	if (hdr->csum != owner_list_hdr_csum(hdr, seed))
 		return nvfs_err_set(EBADMSG, "owner list header at %#x: checksum mismatch "
@@ -313,7 +313,7 @@ nvfs_ns_recs_page_check(const struct nvfs_pm_recs_page *page, uint64_t off,
 
 	if (page->magic != NVFS_RECS_MAGIC)
 		return nvfs_err_set(EUCLEAN, "record page at %#llx (owner slot %u): bad "
-				    "magic %#018llx (P1)", at, slot,
+				    "magic 0x%016llx (P1)", at, slot,
 				    (unsigned long long)page->magic);
 	if (page->csum != recs_page_csum(page, seed))
 		return nvfs_err_set(EBADMSG, "record page at %#llx (owner slot %u): "
@@ -346,11 +346,11 @@ nvfs_ns_rec_check(uint64_t rec, uint64_t rec_off, const struct nvfs_pm_sb *sb)
 	unsigned long long at = rec_off;
 
 	if (nvfs_pm_rec_high_bits(rec))
-		return nvfs_err_set(EUCLEAN, "record at %#llx: %#018llx has reserved or "
+		return nvfs_err_set(EUCLEAN, "record at %#llx: 0x%016llx has reserved or "
 				    "namespace-id bits set (A1)", at,
 				    (unsigned long long)rec);
 	if (order >= NVFS_MAX_ORDER)
-		return nvfs_err_set(EUCLEAN, "record at %#llx: %#018llx has order %u >= "
+		return nvfs_err_set(EUCLEAN, "record at %#llx: 0x%016llx has order %u >= "
 				    "%u (A2)", at, (unsigned long long)rec, order,
 				    NVFS_MAX_ORDER);
 	if (pgoff & ((UINT64_C(1) << order) - 1))
