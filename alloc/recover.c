@@ -68,9 +68,9 @@ copy_repair(struct nvfs_alloc *a, struct nvfs_alloc_opts *o, uint64_t dst_off)
 static int
 sb_copy_check(struct nvfs_alloc *a, uint64_t off, struct nvfs_pm_sb *copy)
 {
-	if (a->pm->size < off + sizeof(*copy))
-		return nvfs_err_set(EUCLEAN, "file of %zu bytes is too small to hold an "
-				    "nvfs namespace (at least %u bytes)", a->pm->size,
+	if (a->pm->size < NVFS_MIN_NS_BYTES)
+		return nvfs_err_set(EMEDIUMTYPE, "file of %zu bytes is too small to hold "
+				    "an nvfs namespace (at least %u bytes)", a->pm->size,
 				    NVFS_MIN_NS_BYTES);
 	memcpy(copy, a->pm->base + off, sizeof(*copy));
 	return nvfs_ns_sb_check(copy, a->pm->size, off);

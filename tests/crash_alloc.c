@@ -29,6 +29,7 @@
 #include "nvfs_ns.h"
 #include "nvfs_pmem.h"
 #include "nvfs_test.h"
+#include "alloc_testlib.h"
 
 #define CRASH_NS_BYTES   (NVFS_PAGES_OFF + (4u << 20))  /* 1024 pages */
 #define SUBSET_IMAGES    4
@@ -106,79 +107,6 @@ sim_start(const char *path, unsigned target)
 	sim.target = target;
 	sim.captured = false;
 	nvfs_pmem_set_hook(&sim_hook);
-}
-
-/* ---- expected states ----------------------------------------------------- */
-
-#define MAX_BLOCKS 2048
-
-struct block {
-	uint8_t owner_uuid[NVFS_UUID_BYTES];
-	uint64_t off;
-	unsigned order;
-};
-
-struct state {
-	struct block b[MAX_BLOCKS];
-	unsigned n;
-	unsigned owners;
-};
-
-struct collect_ctx {
-	struct state *st;
-	const uint8_t *uuid;
-};
-
-/* collect_one -- foreach callback */
-static int
-collect_one(void *arg, uint64_t off, unsigned order)
-{
-	struct collect_ctx *c = arg;
-
-	if (c->st->n == MAX_BLOCKS)
-		return -ENOSPC;
-	struct block *b = &c->st->b[c->st->n++];
-	memcpy(b->owner_uuid, c->uuid, NVFS_UUID_BYTES);
-	b->off = off;
-	b->order = order;
-	return 0;
-}
-
-/* cmp_block -- sort by offset */
-static int
-cmp_block(const void *x, const void *y)
-{
-	const struct block *a = x, *b = y;
-	return a->off < b->off ? -1 : a->off > b->off;
-}
-
-/* state_collect -- every owner's blocks, sorted */
-static void
-state_collect(struct nvfs_alloc *a, struct state *st)
-{
-	st->n = 0;
-	st->owners = 0;
-	for (int o = nvfs_alloc_owner_next(a, -1); o >= 0; o = nvfs_alloc_owner_next(a, o)) {
-		struct nvfs_alloc_owner_info info;
-		CU_ASSERT_FATAL(nvfs_alloc_owner_info(a, o, &info) == 0);
-		struct collect_ctx c = { st, info.uuid };
-		CU_ASSERT_FATAL(nvfs_alloc_foreach(a, o, collect_one, &c) == 0);
-		st->owners++;
-	}
-	qsort(st->b, st->n, sizeof(st->b[0]), cmp_block);
-}
-
-/* state_equal -- same owners count and blocks */
-static bool
-state_equal(const struct state *x, const struct state *y)
-{
-	if (x->n != y->n || x->owners != y->owners)
-		return false;
-	for (unsigned i = 0; i < x->n; i++)
-		if (x->b[i].off != y->b[i].off || x->b[i].order != y->b[i].order ||
-		    memcmp(x->b[i].owner_uuid, y->b[i].owner_uuid, NVFS_UUID_BYTES))
-			return false;
-	return true;
 }
 
 /* ---- scenarios ----------------------------------------------------------- */
@@ -266,7 +194,7 @@ op_free(struct nvfs_alloc *a, uint64_t arg)
 
 /* exhaust_check -- every free page can be allocated and none is owned */
 static void
-exhaust_check(struct nvfs_alloc *a, const struct state *st)
+exhaust_check(struct nvfs_alloc *a, const struct test_state *st)
 {
 	const struct nvfs_pm_sb *sb = nvfs_alloc_sb(a);
 	uint64_t first = sb->pages_off / NVFS_PAGE_BYTES;
@@ -304,11 +232,11 @@ exhaust_check(struct nvfs_alloc *a, const struct state *st)
 /* verify_image -- reopen a crash image and check it (see file comment) */
 static void
 verify_image(const char *path, const uint8_t *img, const struct scenario *sc,
-	     const struct state *before, const struct state *after, const char *model,
+	     const struct test_state *before, const struct test_state *after, const char *model,
 	     unsigned point)
 {
 	struct nvfs_alloc *a = NULL;
-	struct state *st = calloc(1, sizeof(*st));
+	struct test_state *st = calloc(1, sizeof(*st));
 
 	CU_ASSERT_FATAL(st != NULL);
 	CU_ASSERT_FATAL(nvfs_test_write_file(path, img, sim.size) == 0);
@@ -326,8 +254,8 @@ verify_image(const char *path, const uint8_t *img, const struct scenario *sc,
 		printf("\n  %s point %u (%s): %s\n", sc->name, point, model, nvfs_errmsg());
 	CU_ASSERT_FATAL(rc == 0);
 	CU_ASSERT(nvfs_alloc_check(a) == 0);
-	state_collect(a, st);
-	bool ok = state_equal(st, before) || state_equal(st, after);
+	test_state_collect(a, st);
+	bool ok = test_state_equal(st, before, false) || test_state_equal(st, after, false);
 	if (!ok)
 		printf("\n  %s point %u (%s): %u blocks/%u owners, expected %u/%u or %u/%u\n",
 		       sc->name, point, model, st->n, st->owners, before->n, before->owners,
@@ -355,8 +283,8 @@ subset_image(uint8_t *out, uint64_t *rng)
  * fills before/after; returns the number of drains the op made.
  */
 static unsigned
-run_scenario(const struct scenario *sc, unsigned target, struct state *before,
-	     struct state *after)
+run_scenario(const struct scenario *sc, unsigned target, struct test_state *before,
+	     struct test_state *after)
 {
 	const char *work = nvfs_test_path("crash-work.pmem");
 	struct nvfs_pmem *pm;
@@ -365,7 +293,7 @@ run_scenario(const struct scenario *sc, unsigned target, struct state *before,
 
 	sim_start(work, target);
 	sim.armed = sc->format_only;
-	CU_ASSERT_FATAL(nvfs_pmem_open(work, 0, &pm) == 0);
+	CU_ASSERT_FATAL(nvfs_pmem_open(work, 0, &pm) == 0); /* the hook sees mkfs too */
 	CU_ASSERT_FATAL(nvfs_ns_format(pm, CRASH_NS_BYTES, ns_uuid, "crash") == 0);
 	nvfs_pmem_close(&pm);
 	unsigned drains = sim.drains;
@@ -373,15 +301,15 @@ run_scenario(const struct scenario *sc, unsigned target, struct state *before,
 	CU_ASSERT_FATAL(nvfs_alloc_open(work, NULL, &a) == 0);
 	if (!sc->format_only) {
 		sc->setup(a, &arg);
-		state_collect(a, before);
+		test_state_collect(a, before);
 		sim.armed = true;
 		sc->op(a, arg);
 		sim.armed = false;
 		drains = sim.drains;
 	} else {
-		before->n = before->owners = 0;
+		memset(before, 0, sizeof(*before));
 	}
-	state_collect(a, after);
+	test_state_collect(a, after);
 	if (!sim.captured) {
 		memcpy(sim.img_kill, nvfs_alloc_pmem(a)->base, sim.size);
 		memcpy(sim.img_power, sim.shadow, sim.size);
@@ -398,8 +326,8 @@ static unsigned points_checked, images_checked;
 static void
 crash_every_point(const struct scenario *sc)
 {
-	struct state *before = calloc(1, sizeof(*before));
-	struct state *after = calloc(1, sizeof(*after));
+	struct test_state *before = calloc(1, sizeof(*before));
+	struct test_state *after = calloc(1, sizeof(*after));
 	uint8_t *img = malloc(CRASH_NS_BYTES);
 	const char *check = nvfs_test_path("crash-image.pmem");
 	uint64_t rng = nvfs_test_seed() * 7919;
