@@ -169,33 +169,41 @@ nvfs_ns_sb_check(const struct nvfs_pm_sb *sb, uint64_t dev_bytes, uint64_t co)
 		return nvfs_err_set(EMEDIUMTYPE, "superblock at %#llx: bad magic "
 				    "0x%016llx: not an nvfs namespace (S1)", at,
 				    (unsigned long long)sb->magic);
-	if (sb->version > NVFS_FORMAT_VERSION || sb->version == 0)
-		return nvfs_err_set(EPROTONOSUPPORT, "superblock at %#llx: unsupported "
-				    "format version %u (this build reads 1..%u) (S3)",
-				    at, sb->version, NVFS_FORMAT_VERSION);
-	if (sb->sb_bytes != NVFS_SB_BYTES)
-		return nvfs_err_set(EUCLEAN, "superblock at %#llx: corrupt field sb_bytes "
-				    "at offset %#llx: %u, expected %u (S3)", at,
-				    SB_FIELD(co, sb_bytes), sb->sb_bytes, NVFS_SB_BYTES);
+	/*
+	 * Checksum before version, so a flipped version bit reads as corruption.
+	 * S2 is defined identically for every format version (see
+	 * nvfs_format.h), so a newer superblock still checksums as here.
+	 */
 	uint64_t want = nvfs_ns_sb_csum(sb);
 	if (sb->csum != want)
 		return nvfs_err_set(EBADMSG, "superblock at %#llx: checksum mismatch at "
 				    "offset %#llx: stored 0x%016llx, computed 0x%016llx (S2)",
 				    at, SB_FIELD(co, csum), (unsigned long long)sb->csum,
 				    (unsigned long long)want);
+	if (sb->version > NVFS_FORMAT_VERSION || sb->version == 0)
+		return nvfs_err_set(EPROTONOSUPPORT, "superblock at %#llx: unsupported "
+				    "format version %u at offset %#llx (this build reads "
+				    "1..%u) (S3)", at, sb->version, SB_FIELD(co, version),
+				    NVFS_FORMAT_VERSION);
+	if (sb->sb_bytes != NVFS_SB_BYTES)
+		return nvfs_err_set(EUCLEAN, "superblock at %#llx: corrupt field sb_bytes "
+				    "at offset %#llx: %u, expected %u (S3)", at,
+				    SB_FIELD(co, sb_bytes), sb->sb_bytes, NVFS_SB_BYTES);
 	if (sb->feature_incompat & ~NVFS_FEATURE_INCOMPAT_SUPP)
-		return nvfs_err_set(EOPNOTSUPP, "superblock at %#llx: incompatible "
-				    "features %#llx unknown to this build (S4)", at,
+		return nvfs_err_set(EOPNOTSUPP, "superblock at %#llx: field "
+				    "feature_incompat at offset %#llx has features "
+				    "0x%llx unknown to this build (S4)", at,
+				    SB_FIELD(co, feature_incompat),
 				    (unsigned long long)(sb->feature_incompat &
 							 ~NVFS_FEATURE_INCOMPAT_SUPP));
 	int rc = sb_geometry_check(sb, co);
 	if (rc)
 		return rc;
 	if (sb->ns_bytes > dev_bytes)
-		return nvfs_err_set(EUCLEAN, "superblock at %#llx: namespace is %llu "
-				    "bytes but the file or device has only %llu "
-				    "(truncated?) (S6)", at,
-				    (unsigned long long)sb->ns_bytes,
+		return nvfs_err_set(EUCLEAN, "superblock at %#llx: field ns_bytes at "
+				    "offset %#llx: namespace is %llu bytes but the file or "
+				    "device has only %llu (truncated?) (S6)", at,
+				    SB_FIELD(co, ns_bytes), (unsigned long long)sb->ns_bytes,
 				    (unsigned long long)dev_bytes);
 	return sb_misc_check(sb, co);
 }
@@ -268,10 +276,15 @@ nvfs_ns_owner_head_check(const struct nvfs_pm_owner_head *head, unsigned slot,
 	if (!nvfs_ns_label_ok(head->label))
 		return nvfs_err_set(EUCLEAN, "owner slot %u at %#llx: corrupt field label "
 				    "at offset %#llx (O3)", slot, at, at + 16);
-	if (head->reserved0 || !all_zero(&head->recs_off[1],
-					 sizeof(head->recs_off) - sizeof(uint64_t)))
-		return nvfs_err_set(EUCLEAN, "owner slot %u at %#llx: reserved fields "
-				    "are not zero (O3)", slot, at);
+	if (head->reserved0)
+		return nvfs_err_set(EUCLEAN, "owner slot %u at %#llx: field reserved0 at "
+				    "offset %#llx is not zero (O3)", slot, at, at + 56);
+	for (unsigned ns = 1; ns < NVFS_MAX_NAMESPACES; ns++)
+		if (head->recs_off[ns])
+			return nvfs_err_set(EUCLEAN, "owner slot %u at %#llx: field "
+					    "recs_off[%u] at offset %#llx is not zero: "
+					    "namespace sets are not supported (O3)", slot,
+					    at, ns, at + 64 + 8 * ns);
 	if (head->recs_off[0] && !nvfs_ns_recs_off_valid(head->recs_off[0]))
 		return nvfs_err_set(EUCLEAN, "owner slot %u at %#llx: corrupt field "
 				    "recs_off at offset %#llx: %#llx is not a record page "
@@ -319,15 +332,26 @@ nvfs_ns_recs_page_check(const struct nvfs_pm_recs_page *page, uint64_t off,
 		return nvfs_err_set(EBADMSG, "record page at %#llx (owner slot %u): "
 				    "checksum mismatch at offset %#llx (P2)", at, slot,
 				    at + 8);
-	if (page->owner_slot != slot ||
-	    memcmp(page->owner_uuid, owner_uuid, NVFS_UUID_BYTES) != 0)
-		return nvfs_err_set(EUCLEAN, "record page at %#llx: belongs to owner slot "
-				    "%u, but is chained from slot %u (P3)", at,
-				    page->owner_slot, slot);
-	if (page->nr_recs != NVFS_RECS_PER_PAGE || page->self_off != off ||
-	    page->reserved)
-		return nvfs_err_set(EUCLEAN, "record page at %#llx (owner slot %u): "
-				    "corrupt nr_recs/self_off/reserved (P4)", at, slot);
+	if (page->owner_slot != slot)
+		return nvfs_err_set(EUCLEAN, "record page at %#llx: field owner_slot at "
+				    "offset %#llx says slot %u, but the page is chained "
+				    "from slot %u (P3)", at, at + 32, page->owner_slot, slot);
+	if (memcmp(page->owner_uuid, owner_uuid, NVFS_UUID_BYTES) != 0)
+		return nvfs_err_set(EUCLEAN, "record page at %#llx: field owner_uuid at "
+				    "offset %#llx does not match the uuid of owner slot %u "
+				    "(P3)", at, at + 16, slot);
+	if (page->nr_recs != NVFS_RECS_PER_PAGE)
+		return nvfs_err_set(EUCLEAN, "record page at %#llx: field nr_recs at "
+				    "offset %#llx is %u, expected %u (P4)", at, at + 36,
+				    page->nr_recs, NVFS_RECS_PER_PAGE);
+	if (page->self_off != off)
+		return nvfs_err_set(EUCLEAN, "record page at %#llx: field self_off at "
+				    "offset %#llx is %#llx: the page was copied from "
+				    "elsewhere (P4)", at, at + 40,
+				    (unsigned long long)page->self_off);
+	if (page->reserved)
+		return nvfs_err_set(EUCLEAN, "record page at %#llx: field reserved at "
+				    "offset %#llx is not zero (P4)", at, at + 56);
 	if (page->next_off && !nvfs_ns_recs_off_valid(page->next_off))
 		return nvfs_err_set(EUCLEAN, "record page at %#llx (owner slot %u): "
 				    "corrupt field next_off at offset %#llx: %#llx is "

@@ -114,8 +114,11 @@ _Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__,
  *
  * A superblock copy is valid iff
  *   (S1) magic == NVFS_SB_MAGIC;
- *   (S2) csum matches;
- *   (S3) version <= NVFS_FORMAT_VERSION and sb_bytes == 256;
+ *   (S2) csum matches.  This rule (XXH3-64, seed 0, bytes 16..255) is the
+ *        same in every format version, so that a reader can tell a newer
+ *        superblock (S3) from a damaged one (S2);
+ *   (S3) 1 <= version <= NVFS_FORMAT_VERSION and sb_bytes == 256 (checked
+ *        after S2, so a flipped version bit reads as corruption);
  *   (S4) feature_incompat has no bit unknown to this build;
  *   (S5) every geometry field equals the constant above and
  *        pages_total == (ns_bytes - pages_off) / page_bytes >= 256;
