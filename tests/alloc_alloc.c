@@ -6,6 +6,7 @@
  * fix), ending with a random-mutation loop over a valid image.
  */
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -337,6 +338,79 @@ test_alloc_open_truncated_namespace_refused(void)
 	test_ns_make(nvfs_test_path("trunc.pmem"), NS_BYTES);
 	CU_ASSERT_FATAL(truncate(nvfs_test_path("trunc.pmem"), NS_BYTES - 4096) == 0);
 	open_fails("trunc.pmem", -EUCLEAN, "truncated");
+}
+
+struct worker {
+	struct nvfs_alloc *a;
+	int owner;
+	uint64_t seed;
+	unsigned ops;
+	unsigned errors;
+	uint64_t *held;     /* blocks this thread holds at the end */
+	unsigned nheld;
+};
+
+/* worker_run -- random alloc/free on a shared allocator */
+static void *
+worker_run(void *arg)
+{
+	struct worker *w = arg;
+
+	for (unsigned i = 0; i < w->ops; i++) {
+		uint64_t r = nvfs_test_rand(&w->seed), off;
+		if (w->nheld && (r % 2 || w->nheld == 256)) {
+			unsigned k = (unsigned)((r >> 8) % w->nheld);
+			w->errors += nvfs_alloc_free(w->a, w->owner, w->held[k]) != 0;
+			w->held[k] = w->held[--w->nheld];
+		} else {
+			int rc = nvfs_alloc_pages(w->a, w->owner, (unsigned)((r >> 16) % 3), &off);
+			if (rc == 0)
+				w->held[w->nheld++] = off;
+			else
+				w->errors += rc != -ENOSPC;
+		}
+	}
+	return NULL;
+}
+
+static void
+test_alloc_concurrent_threads_stay_consistent(void)
+{
+	enum { THREADS = 4 };
+	struct nvfs_alloc *a = fresh("threads.pmem");
+	struct worker w[THREADS];
+	pthread_t tid[THREADS];
+	struct test_state *st = malloc(sizeof(*st)), *st2 = malloc(sizeof(*st2));
+	unsigned held = 0;
+
+	CU_ASSERT_FATAL(st && st2);
+	int owners[2] = { nvfs_alloc_owner_create(a, uuid_j, "j"),
+			  nvfs_alloc_owner_create(a, uuid_d, "d") };
+	for (unsigned t = 0; t < THREADS; t++) {
+		w[t] = (struct worker){ a, owners[t % 2], nvfs_test_seed() * 97 + t,
+					20000 / nvfs_test_scale_div(), 0,
+					calloc(256, sizeof(uint64_t)), 0 };
+		CU_ASSERT_FATAL(w[t].held != NULL);
+		CU_ASSERT_FATAL(pthread_create(&tid[t], NULL, worker_run, &w[t]) == 0);
+	}
+	for (unsigned t = 0; t < THREADS; t++) {
+		pthread_join(tid[t], NULL);
+		CU_ASSERT_EQUAL(w[t].errors, 0);
+		held += w[t].nheld;
+	}
+	CU_ASSERT_EQUAL(nvfs_alloc_check(a), 0);
+	test_state_collect(a, st);
+	CU_ASSERT_EQUAL(st->n, held); /* every held block recorded, nothing else */
+	CU_ASSERT(test_state_disjoint(st, nvfs_alloc_sb(a)));
+	a = reopen(&a, "threads.pmem");
+	test_state_collect(a, st2);
+	CU_ASSERT(test_state_equal(st, st2, true));
+	printf("\n  %u threads x %u ops, %u blocks held at the end", THREADS, w[0].ops, held);
+	for (unsigned t = 0; t < THREADS; t++)
+		free(w[t].held);
+	free(st);
+	free(st2);
+	nvfs_alloc_close(&a);
 }
 
 /* ---- corruption ---------------------------------------------------------- */
@@ -755,6 +829,7 @@ NVFS_SUITE(alloc_alloc, "alloc/alloc", NULL, NULL,
 	   NVFS_TEST(test_alloc_pages_free_argument_errors),
 	   NVFS_TEST(test_alloc_pages_exhaustion_enospc_then_recovers),
 	   NVFS_TEST(test_alloc_reopen_reproduces_exact_state),
+	   NVFS_TEST(test_alloc_concurrent_threads_stay_consistent),
 	   NVFS_TEST(test_alloc_open_second_opener_gets_ebusy),
 	   NVFS_TEST(test_alloc_rdonly_refuses_changes),
 	   NVFS_TEST(test_alloc_open_rejects_missing_small_and_foreign_files),
