@@ -97,6 +97,10 @@ alloc_sb_load(struct nvfs_alloc *a, struct nvfs_alloc_opts *o)
 	}
 	bool check = o && (o->flags & NVFS_ALLOC_CHECK);
 	a->sb = rc_p ? backup : primary;
+	a->seed = nvfs_ns_seed(&a->sb);
+	/* Before any repair: unknown ro_compat features forbid all writes. */
+	if (a->sb.feature_ro_compat & ~NVFS_FEATURE_RO_COMPAT_SUPP)
+		a->readonly = true;
 	if (rc_p || rc_b) {
 		if (!check) {
 			if (rc_p)
@@ -106,7 +110,10 @@ alloc_sb_load(struct nvfs_alloc *a, struct nvfs_alloc_opts *o)
 					       "fsck.nvfs");
 		}
 		if (rc_p)
-			nvfs_err_set(-rc_p, "%s", primary_msg);
+			nvfs_err_set(-rc_p, "primary %s; the backup copy is valid and "
+				     "used", primary_msg);
+		else
+			nvfs_err_prefix(-rc_b, "backup copy");
 		copy_repair(a, o, rc_p ? NVFS_SB_OFF : NVFS_SB_BACKUP_OFF);
 	} else if (memcmp(&primary, &backup, sizeof(primary)) != 0) {
 		int rc = nvfs_err_set(EUCLEAN, "superblock copies at %#x and %#x are "
@@ -116,9 +123,6 @@ alloc_sb_load(struct nvfs_alloc *a, struct nvfs_alloc_opts *o)
 			return rc;
 		copy_repair(a, o, NVFS_SB_BACKUP_OFF);
 	}
-	a->seed = nvfs_ns_seed(&a->sb);
-	if (a->sb.feature_ro_compat & ~NVFS_FEATURE_RO_COMPAT_SUPP)
-		a->readonly = true;
 	return 0;
 }
 

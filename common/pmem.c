@@ -8,7 +8,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <limits.h>
 #include <sys/file.h>
+#include <sys/sysmacros.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/vfs.h>
@@ -43,7 +45,10 @@ pmem2_fail(int rc, const char *what, const char *path)
 {
 	int err = rc < 0 && rc > -4096 ? -rc : EINVAL;
 
-	return nvfs_err_set(err, "%s: %s: %s", path, what, pmem2_errormsg());
+	const char *msg = pmem2_errormsg();
+
+	return nvfs_err_set(err, "%s: %s: %s", path, what,
+			    msg && *msg ? msg : strerror(err));
 }
 
 /* lock_file -- take the exclusive (or shared) use lock on fd */
@@ -56,6 +61,22 @@ lock_file(int fd, bool shared, const char *path)
 		return nvfs_err_set(EBUSY, "%s: pmem is in use by another process "
 				    "(a mounted nvfs, mkfs or fsck)", path);
 	return nvfs_err_set(errno, "%s: cannot lock: %s", path, strerror(errno));
+}
+
+/* is_devdax -- the character device st is a device-DAX (subsystem "dax") */
+static bool
+is_devdax(const struct stat *st)
+{
+	char link[PATH_MAX], target[PATH_MAX];
+
+	snprintf(link, sizeof(link), "/sys/dev/char/%u:%u/subsystem",
+		 major(st->st_rdev), minor(st->st_rdev));
+	ssize_t n = readlink(link, target, sizeof(target) - 1);
+	if (n < 0)
+		return false;
+	target[n] = '\0';
+	const char *base = strrchr(target, '/');
+	return strcmp(base ? base + 1 : target, "dax") == 0;
 }
 
 /* map_source -- map the whole source with the least strict granularity */
@@ -134,6 +155,12 @@ nvfs_pmem_open(const char *path, unsigned flags, struct nvfs_pmem **out)
 		goto fail;
 	}
 	pm->is_devdax = S_ISCHR(st.st_mode);
+	if (pm->is_devdax && !is_devdax(&st)) {
+		rc = nvfs_err_set(ENODEV, "%s: a character device, but not a device-DAX "
+				  "(no /sys/dev/char/%u:%u/subsystem -> dax)", path,
+				  major(st.st_rdev), minor(st.st_rdev));
+		goto fail;
+	}
 	rc = lock_file(pm->fd, rdonly, path);
 	if (rc)
 		goto fail;

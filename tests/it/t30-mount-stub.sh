@@ -1,0 +1,281 @@
+#!/bin/bash
+# t30-mount-stub.sh BUILD_DIR -- the temporary mount.nvfs: option parsing,
+# SOURCE/MOUNTPOINT checks, choosing, creating, formatting and validating
+# the pmem.  Until the file system exists, a successful run exits 2 with
+# "... not implemented yet, nothing was mounted"; errors exit 1 with one line.
+# NVFS_STATE_DIR (undocumented) replaces /var/lib/nvfs so that the default
+# pmem path can be tested without touching the system.
+set -u
+B=$(cd "${1:-${NVFS_BUILD:-build}}" && pwd) || exit 1
+MOUNT=$B/mount.nvfs
+FSCK=$B/fsck.nvfs
+T=$(mktemp -d /dev/shm/nvfs-it.XXXXXX) || exit 1
+holder=
+cleanup() {
+	[ -n "$holder" ] && kill "$holder" 2>/dev/null && wait "$holder" 2>/dev/null
+	rm -rf "$T"
+}
+trap cleanup EXIT
+fails=0
+
+# ---- helpers (the same in every t*.sh) -------------------------------------
+ok() { echo "ok   $1"; }
+fail() { echo "FAIL $1"; fails=$((fails + 1)); }
+# expect NAME RC REGEX CMD... -- CMD exits RC and its stdout+stderr match REGEX
+expect() {
+	local name=$1 want=$2 re=$3 rc
+	shift 3
+	"$@" >"$T/.out" 2>"$T/.err"
+	rc=$?
+	cat "$T/.out" "$T/.err" >"$T/.all"
+	if [ "$rc" -eq "$want" ] && grep -Eq -- "$re" "$T/.all"; then
+		ok "$name"
+	else
+		fail "$name: exit $rc (want $want), output must match /$re/:"
+		sed 's/^/       | /' "$T/.all"
+	fi
+}
+# expect_err1 NAME RC REGEX CMD... -- as expect, and the output is exactly one
+# line, on stderr, starting with "PROG: "
+expect_err1() {
+	local name=$1 prog
+	prog=$(basename "$4")
+	expect "$@"
+	if [ -s "$T/.out" ] || [ "$(wc -l <"$T/.err")" -ne 1 ] ||
+	   ! grep -q "^$prog: " "$T/.err"; then
+		fail "$name: want exactly one stderr line '$prog: ...', got:"
+		sed 's/^/       | /' "$T/.all"
+	fi
+}
+# assert NAME CMD... -- CMD succeeds
+assert() {
+	local name=$1
+	shift
+	if "$@"; then ok "$name"; else fail "$name"; fi
+}
+sum() { cksum <"$1"; }
+re_quote() { printf '%s' "$1" | sed 's/[][\\.*^$+?(){}|]/\\&/g'; }
+size() { stat -c %s "$1"; }
+uuid_of() { grep -Eo 'uuid [0-9a-f-]{36}' "$T/.all" | head -1 | cut -d' ' -f2; }
+# hold_lock FILE -- hold an exclusive flock(1) on FILE from a background process
+hold_lock() {
+	rm -f "$T/.locked"
+	(exec 9<>"$1"; flock -x 9 && touch "$T/.locked" && exec sleep 60) &
+	holder=$!
+	for _ in $(seq 100); do [ -e "$T/.locked" ] && return 0; sleep 0.05; done
+	return 1
+}
+release_lock() { kill "$holder"; wait "$holder" 2>/dev/null; holder=; }
+# ----------------------------------------------------------------------------
+
+# sbset FILE COPY_OFF FIELD_OFF BYTES VALUE -- store VALUE (little-endian,
+# BYTES = 4 or 8) in the superblock copy at COPY_OFF and fix its checksum,
+# so that the copy is valid but for the field: a tiny C helper built on first
+# use from nvfs_format.h and nvfs_csum.h.  Returns 2 if it cannot be built.
+sbset() {
+	if [ ! -x "$T/.sbset" ]; then
+		local inc
+		inc=$(cd "$(dirname "$0")/../../include" && pwd) || return 2
+		cat >"$T/.sbset.c" <<'CEOF'
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "nvfs_csum.h"
+#include "nvfs_format.h"
+int
+main(int argc, char **argv)
+{
+	struct nvfs_pm_sb sb;
+	off_t co = atoll(argv[2]);
+	size_t field = (size_t)atoll(argv[3]), bytes = (size_t)atoll(argv[4]);
+	uint64_t v = strtoull(argv[5], NULL, 0);
+	int fd = open(argv[1], O_RDWR);
+
+	if (argc != 6 || fd < 0 || pread(fd, &sb, sizeof(sb), co) != sizeof(sb) ||
+	    field + bytes > sizeof(sb))
+		return 1;
+	memcpy((char *)&sb + field, &v, bytes);
+	sb.csum = nvfs_csum((char *)&sb + 16, sizeof(sb) - 16, 0);
+	return pwrite(fd, &sb, sizeof(sb), co) == sizeof(sb) ? 0 : 1;
+}
+CEOF
+		cc -I"$inc" -o "$T/.sbset" "$T/.sbset.c" 2>"$T/.sbset.log" || return 2
+	fi
+	"$T/.sbset" "$@"
+}
+
+NOTYET="pmem .* is ready; the nvfs file system itself is not implemented yet, nothing was mounted"
+S=$T/src
+M=$T/mnt
+mkdir -p "$S/sub" "$M"
+touch "$T/file"
+export NVFS_STATE_DIR=$T/state   # never /var/lib/nvfs
+
+# usage
+expect_err1 "no arguments" 1 "missing SOURCE or MOUNTPOINT.*usage: mount.nvfs" "$MOUNT"
+expect_err1 "only SOURCE" 1 "missing SOURCE or MOUNTPOINT" "$MOUNT" "$S"
+expect_err1 "three arguments" 1 "too many arguments" "$MOUNT" "$S" "$M" "$T/x"
+expect_err1 "unknown flag" 1 "unknown option '-x'" "$MOUNT" -x "$S" "$M"
+expect_err1 "unknown long flag" 1 "unknown option '--bogus'" "$MOUNT" --bogus "$S" "$M"
+expect_err1 "-o without argument" 1 "option '-o' needs an argument" "$MOUNT" "$S" "$M" -o
+expect "--version" 0 "^mount.nvfs \(nvfs\) [0-9]+\.[0-9]+" "$MOUNT" --version
+expect "--help" 0 "pmem=PATH" "$MOUNT" --help
+assert "  ... --help names pmem_size" grep -q "pmem_size=SIZE" "$T/.all"
+
+# options
+p=$T/p.pmem
+expect_err1 "unknown option" 1 "^mount.nvfs: unknown option 'bogus'$" "$MOUNT" "$S" "$M" -o pmem="$p",bogus
+expect_err1 "unknown option in a second -o" 1 "unknown option 'size=1'" "$MOUNT" "$S" "$M" -o pmem="$p" -o size=1
+expect_err1 "pmem= without a path" 1 "option 'pmem=' needs a path" "$MOUNT" "$S" "$M" -o pmem=
+expect_err1 "bad pmem_size" 1 "invalid size '12Q'" "$MOUNT" "$S" "$M" -o pmem="$p",pmem_size=12Q
+expect_err1 "empty pmem_size" 1 "invalid size ''" "$MOUNT" "$S" "$M" -o pmem="$p",pmem_size=
+expect_err1 "pmem_size too small" 1 "pmem_size=16M': 16777216 bytes is too small: nvfs needs at least 17825792" \
+	"$MOUNT" "$S" "$M" -o pmem="$p",pmem_size=16M
+assert "  ... option errors create nothing" test ! -e "$p" -a ! -e "$T/state"
+
+# SOURCE and MOUNTPOINT
+expect_err1 "SOURCE missing" 1 "SOURCE $T/nope: does not exist" "$MOUNT" "$T/nope" "$M" -o pmem="$p"
+expect_err1 "SOURCE not a directory" 1 "SOURCE $T/file: not a directory" "$MOUNT" "$T/file" "$M" -o pmem="$p"
+expect_err1 "MOUNTPOINT missing" 1 "MOUNTPOINT $T/nope: does not exist" "$MOUNT" "$S" "$T/nope" -o pmem="$p"
+expect_err1 "MOUNTPOINT not a directory" 1 "MOUNTPOINT $T/file: not a directory" "$MOUNT" "$S" "$T/file" -o pmem="$p"
+expect_err1 "MOUNTPOINT inside SOURCE" 1 "MOUNTPOINT $S/sub is inside SOURCE $S" "$MOUNT" "$S" "$S/sub" -o pmem="$p"
+ln -s "$S/sub" "$T/link"
+expect_err1 "MOUNTPOINT inside SOURCE through a symlink" 1 "MOUNTPOINT $T/link is inside SOURCE" "$MOUNT" "$S" "$T/link" -o pmem="$p"
+expect_err1 "MOUNTPOINT == SOURCE" 1 "MOUNTPOINT $S/../src is the same directory as SOURCE $S" "$MOUNT" "$S" "$S/../src" -o pmem="$p"
+expect_err1 "SOURCE / contains every MOUNTPOINT" 1 "MOUNTPOINT $M is inside SOURCE /" "$MOUNT" / "$M" -o pmem="$p"
+mkdir "$T/srcx"
+expect "a sibling with SOURCE as prefix is not inside" 2 "$NOTYET" "$MOUNT" "$S" "$T/srcx" -o pmem="$T/sib.pmem",pmem_size=20M
+expect_err1 "pmem inside SOURCE" 1 "pmem $S/p is inside SOURCE" "$MOUNT" "$S" "$M" -o pmem="$S/p"
+expect_err1 "pmem inside MOUNTPOINT" 1 "pmem $M/p is inside MOUNTPOINT" "$MOUNT" "$S" "$M" -o pmem="$M/p"
+assert "  ... nothing created" test ! -e "$p" -a ! -e "$S/p" -a ! -e "$M/p"
+
+# a pmem holding other data is refused and left untouched
+d=$T/data.pmem
+truncate -s 32M "$d"
+head -c 4096 /dev/urandom | dd of="$d" conv=notrunc status=none
+before=$(sum "$d")
+expect_err1 "pmem with other data" 1 "$d: holds non-zero data that is not an nvfs namespace.*refusing to format it" \
+	"$MOUNT" "$S" "$M" -o pmem="$d",pmem_size=64M
+assert "  ... content and size unchanged" test "$(sum "$d")" = "$before"
+mkdir "$T/pdir"
+expect_err1 "pmem is a directory" 1 "$T/pdir: is a directory" "$MOUNT" "$S" "$M" -o pmem="$T/pdir"
+expect_err1 "pmem in a missing directory" 1 "$T/nodir/p: cannot create: No such file" "$MOUNT" "$S" "$M" -o pmem="$T/nodir/p"
+
+# pmem=FILE,pmem_size=64M: created and formatted, then exit 2
+expect "new pmem" 2 "$NOTYET" "$MOUNT" "$S" "$M" -o pmem="$p",pmem_size=64M
+assert "  ... says it created it" grep -Eq "$p: created a new nvfs namespace of 67108864 bytes, uuid [0-9a-f-]{36}, label 'src'" "$T/.all"
+assert "  ... logs the granularity" grep -q "^mount.nvfs: $p: 67108864 bytes, store granularity page" "$T/.all"
+u=$(grep -Eo 'uuid [0-9a-f-]{36}' "$T/.all" | head -1 | cut -d' ' -f2)
+assert "  ... 64 MiB, mode 0600" test "$(stat -c '%s %a' "$p")" = "67108864 600"
+expect "  ... fsck clean" 0 "clean" "$FSCK" "$p"
+before=$(sum "$p")
+expect "same pmem again: validated" 2 "$NOTYET" "$MOUNT" "$S" "$M" -o pmem="$p",pmem_size=64M
+assert "  ... not formatted again" test "$(grep -c 'created\|formatted' "$T/.all")" = 0
+assert "  ... unchanged" test "$(sum "$p")" = "$before"
+expect "  ... fsck clean, same uuid" 0 "ns uuid +$u" "$FSCK" -v "$p"
+expect "same pmem, other pmem_size: not resized" 2 "$NOTYET" "$MOUNT" "$S" "$M" -o pmem_size=128M,pmem="$p"
+assert "  ... unchanged" test "$(sum "$p")" = "$before"
+expect "ignored mount and FUSE options" 2 "$NOTYET" "$MOUNT" "$S" "$M" -o \
+	"allow_other,default_permissions,ro,rw,fsname=nvfs,subtype=nvfs,auto_unmount,_netdev,noauto,nofail,defaults,user,users,x-systemd.automount,x-foo=1,,pmem=$p"
+expect "-s (sloppy) ignores unknown options" 2 "$NOTYET" "$MOUNT" -s "$S" "$M" -o bogus,pmem="$p"
+expect "-f -n -v accepted, -v describes" 2 "nvfs namespace uuid $u, 0 owners" "$MOUNT" -f -n -v "$S" "$M" -o pmem="$p"
+
+# an all-zero pmem is formatted (and sized to pmem_size); an empty one too
+z=$T/zero.pmem
+truncate -s 20M "$z"
+expect "all-zero pmem" 2 "$z: formatted an empty pmem as an nvfs namespace of 25165824 bytes" \
+	"$MOUNT" "$S" "$M" -o pmem="$z",pmem_size=24M
+assert "  ... sized to 24 MiB" test "$(stat -c %s "$z")" = 25165824
+expect "  ... fsck clean" 0 "clean" "$FSCK" "$z"
+: >"$T/empty.pmem"
+expect "empty pmem" 2 "formatted an empty pmem as an nvfs namespace of 20971520 bytes" \
+	"$MOUNT" "$S" "$M" -o pmem="$T/empty.pmem",pmem_size=20M
+expect "  ... fsck clean" 0 "clean" "$FSCK" "$T/empty.pmem"
+
+# a damaged or foreign nvfs pmem is refused, untouched
+c=$T/corrupt.pmem
+cp "$p" "$c"
+printf X | dd of="$c" bs=1 seek=4096 conv=notrunc status=none
+before=$(sum "$c")
+expect_err1 "pmem with a bad primary superblock" 1 "$c: superblock at 0x1000: bad magic.*run fsck.nvfs" \
+	"$MOUNT" "$S" "$M" -o pmem="$c"
+assert "  ... unchanged" test "$(sum "$c")" = "$before"
+cp "$p" "$c"
+if sbset "$c" 4096 16 4 2 && sbset "$c" 6144 16 4 2; then
+	before=$(sum "$c")
+	expect_err1 "pmem of a newer format version" 1 "unsupported format version 2" "$MOUNT" "$S" "$M" -o pmem="$c"
+	assert "  ... unchanged" test "$(sum "$c")" = "$before"
+	cp "$p" "$c"
+	sbset "$c" 4096 40 8 0x4 && sbset "$c" 6144 40 8 0x4
+	expect "pmem with an unknown ro_compat feature" 2 "can only be mounted read-only" "$MOUNT" "$S" "$M" -o pmem="$c"
+else
+	echo "skip the version/feature cases: cannot build the superblock helper"
+fi
+
+# in use
+before=$(sum "$p")
+if hold_lock "$p"; then
+	expect_err1 "pmem in use" 1 "$p: pmem is in use by another process" "$MOUNT" "$S" "$M" -o pmem="$p"
+	release_lock
+else
+	fail "could not take the lock with flock(1)"
+fi
+assert "  ... unchanged" test "$(sum "$p")" = "$before"
+
+# the default pmem: <state>/<basename>-<16 hex digits>.pmem, state made 0700
+st=$T/state/deeper
+export NVFS_STATE_DIR=$st
+expect "default pmem" 2 "$NOTYET" "$MOUNT" "$S" "$M" -o pmem_size=20M
+assert "  ... state directory made, mode 0700" test "$(stat -c %a "$st" 2>/dev/null)" = 700
+def=$(ls "$st" 2>/dev/null)
+named_ok() { [[ $def =~ ^src-[0-9a-f]{16}\.pmem$ ]]; }
+assert "  ... one file named src-<16 hex>.pmem" named_ok
+assert "  ... the message names it" grep -q "pmem $st/$def is ready" "$T/.all"
+expect "  ... fsck clean" 0 "clean" "$FSCK" "$st/$def"
+expect "default pmem, again (via another spelling of SOURCE)" 2 "pmem $st/$def is ready" "$MOUNT" "$T/./src/" "$M"
+assert "  ... still one file" test "$(find "$st" -type f | wc -l)" = 1
+mkdir -p "$T/other/src"
+expect "another SOURCE with the same basename" 2 "$NOTYET" "$MOUNT" "$T/other/src" "$M" -o pmem_size=20M
+assert "  ... gets its own pmem" test "$(find "$st" -type f | wc -l)" = 2
+# the hash is XXH3-64 of the realpath (checked if a C compiler is at hand)
+cat >"$T/h.c" <<'CEOF'
+#define XXH_INLINE_ALL
+#include <stdio.h>
+#include <string.h>
+#include <xxhash.h>
+int main(int argc, char **argv)
+{
+	(void)argc;
+	printf("%016llx\n", (unsigned long long)XXH3_64bits_withSeed(argv[1], strlen(argv[1]), 0));
+	return 0;
+}
+CEOF
+if cc -o "$T/h" "$T/h.c" 2>/dev/null; then
+	assert "  ... the name's hash is XXH3-64 of realpath(SOURCE)" test "$def" = "src-$("$T/h" "$S").pmem"
+else
+	echo "skip the hash check: no C compiler or xxhash.h"
+fi
+
+# a user other than root: $XDG_STATE_HOME/nvfs, else ~/.local/state/nvfs
+if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null && id nobody >/dev/null 2>&1; then
+	U=$T/user
+	mkdir -p "$U/home" "$U/xdg" "$U/src" "$U/mnt"
+	chmod 755 "$T"
+	chown -R nobody "$U"
+	as_nobody() {
+		setpriv --reuid=nobody --regid="$(id -g nobody)" --clear-groups \
+			env -u NVFS_STATE_DIR -u XDG_STATE_HOME HOME="$U/home" "$@"
+	}
+	expect "non-root: ~/.local/state/nvfs" 2 "pmem $U/home/.local/state/nvfs/src-[0-9a-f]{16}\.pmem is ready" \
+		as_nobody "$MOUNT" "$U/src" "$U/mnt" -o pmem_size=20M
+	assert "  ... made with mode 0700" test "$(stat -c %a "$U/home/.local/state/nvfs")" = 700
+	expect "non-root: \$XDG_STATE_HOME/nvfs" 2 "pmem $U/xdg/nvfs/src-[0-9a-f]{16}\.pmem is ready" \
+		as_nobody XDG_STATE_HOME="$U/xdg" "$MOUNT" "$U/src" "$U/mnt" -o pmem_size=20M
+	expect "non-root: relative XDG_STATE_HOME is ignored" 2 "pmem $U/home/.local/state/nvfs/src-" \
+		as_nobody XDG_STATE_HOME=rel "$MOUNT" "$U/src" "$U/mnt" -o pmem_size=20M
+else
+	echo "skip the non-root default path: needs root, setpriv and user nobody"
+fi
+
+[ $fails -eq 0 ] || { echo "$fails check(s) failed"; exit 1; }
