@@ -218,6 +218,21 @@ nvfs_pmem_flush(struct nvfs_pmem *pm, const void *addr, size_t len)
 	return 0;
 }
 
+/* nvfs_pmem_copy -- copy to pmem, flushed (below PAGE), not drained */
+void
+nvfs_pmem_copy(struct nvfs_pmem *pm, void *dst, const void *src, size_t len,
+	       bool nontemporal)
+{
+	if (pm->gran == NVFS_GRAN_PAGE || pm->readonly) {
+		memcpy(dst, src, len);
+		return;
+	}
+	pm->memcpy_fn(dst, src, len, PMEM2_F_MEM_NODRAIN |
+		      (nontemporal ? PMEM2_F_MEM_NONTEMPORAL : PMEM2_F_MEM_TEMPORAL));
+	if (hook.flush)
+		hook.flush(hook.arg, pm, (size_t)((char *)dst - pm->base), len);
+}
+
 /* nvfs_pmem_drain -- wait for every flushed range */
 void
 nvfs_pmem_drain(struct nvfs_pmem *pm)

@@ -340,6 +340,144 @@ nvfs_pm_seed(const uint8_t ns_uuid[NVFS_UUID_BYTES])
 }
 
 /*
+ * JOURNAL -- the space of the journal is held by the owner whose uuid is
+ * NVFS_JOURNAL_OWNER_UUID, and is found only through its records (there is
+ * no other copy of its location):
+ *   - exactly one order-0 block: the journal header page;
+ *   - nr_buckets >= 2 blocks of order NVFS_JOURNAL_BUCKET_ORDER: the ring.
+ *     The ring is the buckets in increasing offset order.
+ * Everything in the ring is addressed by an LSN, a logical byte offset that
+ * only grows: ring position = lsn % ring_bytes, bucket = position /
+ * bucket_bytes.  docs/JOURNAL.md has the commit and replay protocols.
+ *
+ * Journal header page (4096 bytes; written once at creation, except the
+ * two tail copies):
+ *   off size field          meaning
+ *     0    8 magic          NVFS_JOURNAL_MAGIC ("nvfsJH01")
+ *     8    8 csum           XXH3-64 (ns seed) over bytes 16..63
+ *    16    8 journal_id     random at creation; seeds every journal checksum
+ *                           and is xored into every set magic
+ *    24    8 ring_bytes     nr_buckets * bucket_bytes: a cross-check of the
+ *                           records, which are the source of truth (H3)
+ *    32    4 bucket_order   NVFS_JOURNAL_BUCKET_ORDER
+ *    36    4 version        1
+ *    40   24 reserved       0
+ *  1024   64 tail[0]        tail copy A
+ *  2048   64 tail[1]        tail copy B (a different cache line and Optane
+ *                           256-byte unit than A)
+ * The header is valid iff (H1) magic; (H2) csum; (H3) the buckets found add
+ * up to ring_bytes, all of order bucket_order; (H4) version 1, reserved 0.
+ *
+ * Tail copy (64 bytes): the durable start of replay.
+ *   off size field          meaning
+ *     0    8 magic          NVFS_JOURNAL_TAIL_MAGIC ("nvfsJT01")
+ *     8    8 csum           XXH3-64 (journal seed) over bytes 16..63
+ *    16    8 gen            incremented by each tail update; the copy with
+ *                           the larger gen among valid copies is current
+ *    24    8 tail_lsn       LSN of the first set not yet checkpointed,
+ *                           a multiple of 64
+ *    32    8 tail_seq       sequence number of the first entry in it
+ *    40   24 reserved       0
+ * A copy is valid iff (T1) magic; (T2) csum; (T3) tail_lsn % 64 == 0 and
+ * tail_seq >= 1; reserved 0.  An update writes the copy that is NOT current
+ * (gen + 1), persists it, and only then lets the space before tail_lsn be
+ * reused, so a torn update leaves the older copy current and intact.
+ *
+ * Set (the unit of commit): a 64-byte header, then nr_entries entries, then
+ * padding; always 64-byte aligned and never crossing a bucket end.
+ *   off size field          meaning
+ *     0    8 magic          NVFS_JOURNAL_SET_MAGIC ^ journal_id
+ *     8    8 csum           XXH3-64 (journal seed) over header bytes 16..63
+ *                           followed by every entry header, in order
+ *    16    8 lsn            this set's LSN
+ *    24    8 first_seq      sequence number of its first entry (or, for a
+ *                           pad set, of the next entry to be written)
+ *    32    4 set_bytes      bytes from this header to the next set: a
+ *                           multiple of 64, >= 64, not past the bucket end
+ *    36    4 nr_entries     0 for a pad set
+ *    40    4 flags          NVFS_JSET_PAD: the rest of the bucket is unused
+ *    44   20 reserved       0
+ * Entry (at the set's start + 64, each 64-byte aligned):
+ *   off size field          meaning
+ *     0    4 type           caller's type, never 0
+ *     4    4 payload_bytes  <= NVFS_JOURNAL_MAX_PAYLOAD
+ *     8    8 payload_csum   XXH3-64 (journal seed) of the payload
+ *    16   16 reserved       0
+ *    32    . payload, then zero padding to the next multiple of 64
+ * A set found at the expected (lsn, seq) is valid iff
+ *   (J1) magic == NVFS_JOURNAL_SET_MAGIC ^ journal_id;
+ *   (J2) lsn == the expected LSN and first_seq == the expected sequence
+ *        number (so data left by an earlier pass over the ring, which has an
+ *        older lsn, or by a pass beyond a torn point, which has a sequence
+ *        number that was skipped at reopen, is never taken as new);
+ *   (J3) set_bytes and nr_entries are in bounds (the set ends within its
+ *        bucket, entries fit inside set_bytes), flags known, reserved 0;
+ *   (J4) csum matches;
+ *   (J5) each entry's type != 0, payload fits, payload_csum matches.
+ * The expected next set follows at lsn + set_bytes (a pad set's set_bytes
+ * reaches the bucket end), with first_seq + nr_entries.
+ */
+#define NVFS_JOURNAL_MAGIC        UINT64_C(0x3130484a7366766e) /* "nvfsJH01" */
+#define NVFS_JOURNAL_TAIL_MAGIC   UINT64_C(0x3130544a7366766e) /* "nvfsJT01" */
+#define NVFS_JOURNAL_SET_MAGIC    UINT64_C(0x3130534a7366766e) /* "nvfsJS01" */
+#define NVFS_JOURNAL_VERSION      1u
+#define NVFS_JOURNAL_BUCKET_ORDER 10u                 /* 4 MiB buckets */
+#define NVFS_JOURNAL_BUCKET_BYTES (NVFS_PAGE_BYTES << NVFS_JOURNAL_BUCKET_ORDER)
+#define NVFS_JOURNAL_MIN_BUCKETS  2u
+#define NVFS_JOURNAL_ALIGN        64u
+#define NVFS_JOURNAL_TAIL_OFF0    1024u
+#define NVFS_JOURNAL_TAIL_OFF1    2048u
+#define NVFS_JSET_PAD             (1u << 0)
+#define NVFS_JSET_FLAGS_KNOWN     NVFS_JSET_PAD
+#define NVFS_JOURNAL_SET_HDR_BYTES   64u
+#define NVFS_JOURNAL_ENTRY_HDR_BYTES 32u
+/* The largest payload: one entry alone in an empty bucket. */
+#define NVFS_JOURNAL_MAX_PAYLOAD \
+	(NVFS_JOURNAL_BUCKET_BYTES - NVFS_JOURNAL_SET_HDR_BYTES - NVFS_JOURNAL_ENTRY_HDR_BYTES)
+
+/* The journal owner: a fixed uuid, label "journal". */
+#define NVFS_JOURNAL_OWNER_UUID \
+	{ 0x6e, 0x76, 0x66, 0x73, 0x2d, 0x6a, 0x6f, 0x75, \
+	  0x72, 0x6e, 0x61, 0x6c, 0x00, 0x00, 0x00, 0x01 }
+
+struct nvfs_pm_journal_hdr {
+	uint64_t magic;
+	uint64_t csum;
+	uint64_t journal_id;
+	uint64_t ring_bytes;
+	uint32_t bucket_order;
+	uint32_t version;
+	uint8_t  reserved[24];
+};
+
+struct nvfs_pm_journal_tail {
+	uint64_t magic;
+	uint64_t csum;
+	uint64_t gen;
+	uint64_t tail_lsn;
+	uint64_t tail_seq;
+	uint8_t  reserved[24];
+};
+
+struct nvfs_pm_jset {
+	uint64_t magic;
+	uint64_t csum;
+	uint64_t lsn;
+	uint64_t first_seq;
+	uint32_t set_bytes;
+	uint32_t nr_entries;
+	uint32_t flags;
+	uint8_t  reserved[20];
+};
+
+struct nvfs_pm_jentry {
+	uint32_t type;
+	uint32_t payload_bytes;
+	uint64_t payload_csum;
+	uint8_t  reserved[16];
+};
+
+/*
  * LAYOUT ASSERT TABLE.  Any change here is an incompatible format change.
  * It also serves as the cross-reference for reading hex dumps.
  */
@@ -404,6 +542,41 @@ NVFS_PIN(nvfs_pm_recs_page, reserved,   56);
 NVFS_PIN(nvfs_pm_recs_page, recs,       64);
 _Static_assert(NVFS_RECS_PER_PAGE == 1016, "records per page");
 _Static_assert(NVFS_RECS_PAGES == 2046, "record pages");
+
+_Static_assert(sizeof(struct nvfs_pm_journal_hdr) == 64, "journal header size");
+NVFS_PIN(nvfs_pm_journal_hdr, magic,         0);
+NVFS_PIN(nvfs_pm_journal_hdr, csum,          8);
+NVFS_PIN(nvfs_pm_journal_hdr, journal_id,   16);
+NVFS_PIN(nvfs_pm_journal_hdr, ring_bytes,   24);
+NVFS_PIN(nvfs_pm_journal_hdr, bucket_order, 32);
+NVFS_PIN(nvfs_pm_journal_hdr, version,      36);
+NVFS_PIN(nvfs_pm_journal_hdr, reserved,     40);
+_Static_assert(sizeof(struct nvfs_pm_journal_tail) == 64, "tail copy size");
+NVFS_PIN(nvfs_pm_journal_tail, magic,     0);
+NVFS_PIN(nvfs_pm_journal_tail, csum,      8);
+NVFS_PIN(nvfs_pm_journal_tail, gen,      16);
+NVFS_PIN(nvfs_pm_journal_tail, tail_lsn, 24);
+NVFS_PIN(nvfs_pm_journal_tail, tail_seq, 32);
+NVFS_PIN(nvfs_pm_journal_tail, reserved, 40);
+_Static_assert(sizeof(struct nvfs_pm_jset) == NVFS_JOURNAL_SET_HDR_BYTES, "set header size");
+NVFS_PIN(nvfs_pm_jset, magic,       0);
+NVFS_PIN(nvfs_pm_jset, csum,        8);
+NVFS_PIN(nvfs_pm_jset, lsn,        16);
+NVFS_PIN(nvfs_pm_jset, first_seq,  24);
+NVFS_PIN(nvfs_pm_jset, set_bytes,  32);
+NVFS_PIN(nvfs_pm_jset, nr_entries, 36);
+NVFS_PIN(nvfs_pm_jset, flags,      40);
+NVFS_PIN(nvfs_pm_jset, reserved,   44);
+_Static_assert(sizeof(struct nvfs_pm_jentry) == NVFS_JOURNAL_ENTRY_HDR_BYTES, "entry size");
+NVFS_PIN(nvfs_pm_jentry, type,          0);
+NVFS_PIN(nvfs_pm_jentry, payload_bytes, 4);
+NVFS_PIN(nvfs_pm_jentry, payload_csum,  8);
+NVFS_PIN(nvfs_pm_jentry, reserved,     16);
+_Static_assert(NVFS_JOURNAL_TAIL_OFF0 % 256 == 0 && NVFS_JOURNAL_TAIL_OFF1 % 256 == 0 &&
+	       NVFS_JOURNAL_TAIL_OFF1 + 64 <= NVFS_PAGE_BYTES, "tail copies apart");
+_Static_assert(NVFS_JOURNAL_BUCKET_BYTES % NVFS_JOURNAL_ALIGN == 0, "bucket alignment");
+_Static_assert(NVFS_JOURNAL_MAX_PAYLOAD >= (1u << 20), "1 MiB payloads fit");
+_Static_assert(NVFS_JOURNAL_BUCKET_ORDER < NVFS_MAX_ORDER, "bucket is one block");
 
 _Static_assert(NVFS_SB_OFF + NVFS_SB_BYTES <= NVFS_SB_BACKUP_OFF, "sb copies");
 _Static_assert(NVFS_SB_BACKUP_OFF + NVFS_SB_BYTES <= NVFS_OWNER_LIST_OFF, "sb fits");

@@ -84,6 +84,17 @@ void nvfs_pmem_close(struct nvfs_pmem **pm);
  */
 int nvfs_pmem_flush(struct nvfs_pmem *pm, const void *addr, size_t len);
 
+/*
+ * nvfs_pmem_copy -- copy len bytes to pmem at dst and start making them
+ * durable, like memcpy + nvfs_pmem_flush but cheaper: below PAGE
+ * granularity libpmem2's copy (non-temporal when nontemporal is set, for
+ * large copies), no drain; at PAGE granularity a plain memcpy, with no
+ * msync -- the caller's later nvfs_pmem_flush of the enclosing range does
+ * that once.  Ordered only by the next drain.
+ */
+void nvfs_pmem_copy(struct nvfs_pmem *pm, void *dst, const void *src, size_t len,
+		    bool nontemporal);
+
 /* nvfs_pmem_drain -- wait until every flushed range is durable */
 void nvfs_pmem_drain(struct nvfs_pmem *pm);
 

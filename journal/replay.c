@@ -1,0 +1,160 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * replay.c -- find the end of the committed log, replay it, and tell a
+ * clean end (a torn last set, never acknowledged) from damage (an invalid
+ * set followed by valid later ones).
+ *
+ * Replay is a pure function of the pmem contents: the tail copy says where
+ * to start, each valid set says where the next one must be (lsn +
+ * set_bytes) and which sequence number it must start with, and the walk
+ * stops at the first set that does not hold (rules J1..J5).  Every read is
+ * bounds-checked by jset_check before the set is trusted; memory use is
+ * constant whatever the journal size.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "journal_int.h"
+#include "nvfs_err.h"
+
+/*
+ * walk -- follow valid sets from (lsn, seq), at most one ring's length,
+ * calling fn (if any) for each entry; returns fn's non-zero result or 0,
+ * with end_lsn and end_seq set to where the walk stopped and why in why.
+ */
+static int
+walk(const struct nvfs_journal *j, uint64_t lsn, uint64_t seq,
+     int (*fn)(void *arg, const struct nvfs_journal_entry *e), void *arg,
+     struct nvfs_journal_report *rep, uint64_t *end_lsn, uint64_t *end_seq,
+     char *why, size_t why_len)
+{
+	uint64_t limit = lsn + j->ring_bytes;
+	int rc = 0;
+
+	why[0] = '\0';
+	while (lsn < limit && jset_check(j, lsn, seq, why, why_len) == 0) {
+		const struct nvfs_pm_jset *s = jset_at(j, lsn);
+		const char *p = (const char *)s + NVFS_JOURNAL_SET_HDR_BYTES;
+		for (uint32_t i = 0; i < s->nr_entries && fn; i++) {
+			const struct nvfs_pm_jentry *e = (const void *)p;
+			struct nvfs_journal_entry ent = {
+				seq + i, e->type, e->payload_bytes,
+				p + NVFS_JOURNAL_ENTRY_HDR_BYTES, lsn };
+			if ((rc = fn(arg, &ent)))
+				break;
+			if (rep) {
+				rep->entries++;
+				rep->payload_bytes += e->payload_bytes;
+				if (!rep->first_seq)
+					rep->first_seq = ent.seq;
+				rep->last_seq = ent.seq;
+			}
+			p += entry_bytes(e->payload_bytes);
+		}
+		if (rc)
+			break;
+		if (rep)
+			rep->sets++;
+		seq += s->nr_entries;
+		lsn += s->set_bytes;
+	}
+	if (lsn >= limit)
+		snprintf(why, why_len, "walked the whole ring");
+	*end_lsn = lsn;
+	*end_seq = seq;
+	return rc;
+}
+
+/* jscan_end -- where the committed log ends (stop_lsn, stop_seq) */
+void
+jscan_end(struct nvfs_journal *j)
+{
+	char why[160];
+
+	walk(j, j->tail_lsn, j->tail_seq, NULL, NULL, NULL, &j->stop_lsn, &j->stop_seq,
+	     why, sizeof(why));
+}
+
+/* count_entries -- walk callback that only counts */
+static int
+count_entries(void *arg, const struct nvfs_journal_entry *e)
+{
+	(void)arg; (void)e;
+	return 0;
+}
+
+/*
+ * find_damage -- look past the stop point for a valid set of this pass:
+ * one whose header sits at its own lsn and whose first sequence number is
+ * not before stop_seq.  Only 64-byte aligned positions can hold a set, and
+ * the magic (xored with the journal id) is checked first, so the probe is
+ * one load per 64 bytes.
+ */
+static bool
+find_damage(struct nvfs_journal *j, struct nvfs_journal_report *rep)
+{
+	char why[160];
+	uint64_t limit = j->tail_lsn + j->ring_bytes;
+	uint64_t magic = jset_magic(j);
+
+	for (uint64_t p = j->stop_lsn + NVFS_JOURNAL_ALIGN; p < limit;
+	     p += NVFS_JOURNAL_ALIGN) {
+		const struct nvfs_pm_jset *s = jset_at(j, p);
+		if (s->magic != magic || s->lsn != p || s->first_seq < j->stop_seq)
+			continue;
+		if (jset_check(j, p, s->first_seq, why, sizeof(why)))
+			continue;
+		struct nvfs_journal_report skipped = { 0 };
+		uint64_t end_lsn, end_seq;
+		walk(j, p, s->first_seq, count_entries, NULL, &skipped, &end_lsn, &end_seq,
+		     why, sizeof(why));
+		rep->damaged = true;
+		rep->skipped_from_lsn = p;
+		rep->skipped_first_seq = s->first_seq;
+		rep->skipped_last_seq = end_seq - 1;
+		rep->skipped_sets = skipped.sets;
+		return true;
+	}
+	return false;
+}
+
+/* nvfs_journal_replay -- every committed entry after the tail, in order */
+int
+nvfs_journal_replay(struct nvfs_journal *j,
+		    int (*fn)(void *arg, const struct nvfs_journal_entry *e), void *arg,
+		    struct nvfs_journal_report *rep)
+{
+	struct nvfs_journal_report local;
+	uint64_t end_lsn, end_seq;
+	char why[160];
+
+	if (!rep)
+		rep = &local;
+	memset(rep, 0, sizeof(*rep));
+	if (j->appended)
+		return nvfs_err_set(EINVAL, "journal: replay after append");
+	int rc = walk(j, j->tail_lsn, j->tail_seq, fn ? fn : count_entries, arg, rep,
+		      &end_lsn, &end_seq, why, sizeof(why));
+	if (rc)
+		return rc;
+	rep->stop_lsn = end_lsn;
+	rep->stop_seq = end_seq;
+	snprintf(rep->reason, sizeof(rep->reason), "%s", why);
+	if (find_damage(j, rep)) {
+		/*
+		 * Valid sets beyond the stop point must never be taken as new:
+		 * the log continues past every sequence number they can hold
+		 * (the ring holds at most ring_bytes / 64 entries), once the
+		 * tail has been moved past the damage (nvfs_journal_checkpoint).
+		 */
+		pthread_mutex_lock(&j->lock);
+		j->damaged = true;
+		uint64_t jump = end_seq + j->ring_bytes / NVFS_JOURNAL_ALIGN + 1;
+		if (jump <= rep->skipped_last_seq)
+			jump = rep->skipped_last_seq + 1;
+		j->next_seq = jump;
+		pthread_mutex_unlock(&j->lock);
+	}
+	j->replay_done = true;
+	return 0;
+}
