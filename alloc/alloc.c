@@ -27,41 +27,58 @@ alloc_owner_reserve_free_recs(struct alloc_owner *o, uint32_t n)
 	return 0;
 }
 
-/* nvfs_alloc_open -- open, validate, rebuild */
+/* nvfs_alloc_open_pmem -- validate and rebuild on a mapped, locked pmem */
 int
-nvfs_alloc_open(const char *path, struct nvfs_alloc_opts *opts, struct nvfs_alloc **out)
+nvfs_alloc_open_pmem(struct nvfs_pmem *pm, struct nvfs_alloc_opts *opts,
+		     struct nvfs_alloc **out)
 {
 	unsigned flags = opts ? opts->flags : 0;
 	struct nvfs_alloc *a;
 	int rc;
 
-	if ((flags & NVFS_ALLOC_REPAIR) && (flags & NVFS_ALLOC_RDONLY))
-		return nvfs_err_set(EINVAL, "%s: cannot repair read-only", path);
+	if ((flags & NVFS_ALLOC_REPAIR) && (flags & NVFS_ALLOC_RDONLY || pm->readonly)) {
+		rc = nvfs_err_set(EINVAL, "%s: cannot repair read-only", pm->path);
+		nvfs_pmem_close(&pm);
+		return rc;
+	}
 	a = calloc(1, sizeof(*a));
-	if (!a)
-		return nvfs_err_set(ENOMEM, "%s: out of memory", path);
+	if (!a) {
+		rc = nvfs_err_set(ENOMEM, "%s: out of memory", pm->path);
+		nvfs_pmem_close(&pm);
+		return rc;
+	}
 	pthread_mutex_init(&a->lock, NULL);
+	a->pm = pm;
+	a->readonly = (flags & NVFS_ALLOC_RDONLY) || pm->readonly;
 	if (opts) {
 		opts->nr_problems = 0;
 		opts->nr_repaired = 0;
 	}
-	rc = nvfs_pmem_open(path, (flags & NVFS_ALLOC_RDONLY) ? NVFS_PMEM_RDONLY : 0,
-			    &a->pm);
-	if (rc)
-		goto fail;
-	a->readonly = flags & NVFS_ALLOC_RDONLY;
 	rc = alloc_sb_load(a, opts);
 	if (!rc)
 		rc = alloc_rebuild(a, opts);
 	if (rc) {
-		nvfs_err_prefix(-rc, "%s", path);
-		goto fail;
+		nvfs_err_prefix(-rc, "%s", pm->path);
+		nvfs_alloc_close(&a);
+		return rc;
 	}
 	*out = a;
 	return 0;
-fail:
-	nvfs_alloc_close(&a);
-	return rc;
+}
+
+/* nvfs_alloc_open -- open the pmem, then validate and rebuild */
+int
+nvfs_alloc_open(const char *path, struct nvfs_alloc_opts *opts, struct nvfs_alloc **out)
+{
+	unsigned flags = opts ? opts->flags : 0;
+	struct nvfs_pmem *pm;
+
+	if ((flags & NVFS_ALLOC_REPAIR) && (flags & NVFS_ALLOC_RDONLY))
+		return nvfs_err_set(EINVAL, "%s: cannot repair read-only", path);
+	int rc = nvfs_pmem_open(path, (flags & NVFS_ALLOC_RDONLY) ? NVFS_PMEM_RDONLY : 0, &pm);
+	if (rc)
+		return rc;
+	return nvfs_alloc_open_pmem(pm, opts, out);
 }
 
 /* nvfs_alloc_close -- release everything */

@@ -86,6 +86,15 @@ struct nvfs_alloc_opts {
 int nvfs_alloc_open(const char *path, struct nvfs_alloc_opts *opts,
 		    struct nvfs_alloc **out);
 
+/*
+ * nvfs_alloc_open_pmem -- the same on a pmem already opened (and locked)
+ * with nvfs_pmem_open, which the allocator takes over: closed with it, or
+ * on failure.  Lets a caller format and then allocate without ever
+ * releasing the lock in between.
+ */
+int nvfs_alloc_open_pmem(struct nvfs_pmem *pm, struct nvfs_alloc_opts *opts,
+			 struct nvfs_alloc **out);
+
 /* nvfs_alloc_close -- free DRAM state and unmap; sets *a to NULL */
 void nvfs_alloc_close(struct nvfs_alloc **a);
 

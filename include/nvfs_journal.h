@@ -83,6 +83,15 @@ struct nvfs_journal_ops {
  */
 int nvfs_journal_create(struct nvfs_alloc *a, uint64_t bytes);
 
+/*
+ * nvfs_journal_fit -- the journal size for a namespace of ns_bytes:
+ * *bytes == 0 asks for the default (a quarter of the pages, at least 2
+ * and at most 256 buckets); a given size is rounded down to whole buckets.
+ * 0, or -ENOSPC / -EINVAL with a message when the journal (plus its header
+ * page) cannot fit the empty namespace or is below 2 buckets.
+ */
+int nvfs_journal_fit(uint64_t ns_bytes, uint64_t *bytes);
+
 /* open flags */
 #define NVFS_JOURNAL_RDONLY (1u << 0) /* fsck -n: no append/checkpoint */
 

@@ -12,7 +12,10 @@
  *                      to opts->size (when non-zero) and formatted;
  *   character device   the same probe; the namespace is opts->size bytes
  *                      (which must fit the device) or the whole device.
- * The pmem is opened with nvfs_pmem_open, so one in use gets -EBUSY.
+ * Then, unless opts->no_journal, the journal is created in it (its size is
+ * checked against the namespace before anything is written).
+ * The pmem is opened with nvfs_pmem_open, so one in use gets -EBUSY, and
+ * stays locked until the journal is made.
  * A file this call created is removed again if anything after its creation
  * fails; a file it did not create is never removed.
  */
@@ -29,6 +32,8 @@ struct nvfs_mkpmem_opts {
 	uint64_t size;          /* bytes; 0 = the whole existing file/device */
 	const char *label;      /* at most 31 bytes; may be NULL */
 	bool force;             /* overwrite an nvfs namespace or other data */
+	bool no_journal;        /* an allocator-only namespace (tests, tools) */
+	uint64_t journal_bytes; /* 0: the default (nvfs_journal_fit) */
 	/* one-line warnings (e.g. a sparse file was made); may be NULL */
 	void (*warn)(void *arg, const char *msg);
 	void *arg;
@@ -40,12 +45,14 @@ struct nvfs_mkpmem_info {
 	uint64_t pages_total;           /* allocatable 4 KiB pages */
 	enum nvfs_pmem_gran gran;       /* store granularity of the mapping */
 	bool created;                   /* path did not exist before */
+	uint64_t journal_bytes;         /* 0 if no journal was made */
 };
 
 /*
  * nvfs_mkpmem -- make path an empty nvfs namespace.  info may be NULL.
  * Returns 0, or a negative errno with a message that starts with path:
  *   -ENOENT      path does not exist and opts->size is 0
+ *   -ENOSPC      the journal does not fit (the message says what fits)
  *   -EINVAL      too small (the message names NVFS_MIN_NS_BYTES), larger
  *                than the device, label too long, wrong file type
  *   -EBUSY       in use by another process

@@ -136,6 +136,41 @@ undo:
 	return rc;
 }
 
+/* nvfs_journal_fit -- default or check a journal size for a namespace */
+int
+nvfs_journal_fit(uint64_t ns_bytes, uint64_t *bytes)
+{
+	const uint64_t bb = NVFS_JOURNAL_BUCKET_BYTES;
+	uint64_t avail = ns_bytes > NVFS_PAGES_OFF ? ns_bytes - NVFS_PAGES_OFF : 0;
+	/* Buckets are 4 MiB-aligned blocks; the header page needs one more
+	 * page, from the remainder or else from a bucket-sized block. */
+	uint64_t slots = avail / bb - (avail % bb >= NVFS_PAGE_BYTES ? 0 : 1);
+	uint64_t want = *bytes;
+
+	if (avail / bb == 0)
+		slots = 0;
+	if (want == 0) {
+		want = avail / 4 / bb * bb;
+		if (want < NVFS_JOURNAL_MIN_BUCKETS * bb)
+			want = NVFS_JOURNAL_MIN_BUCKETS * bb;
+		if (want > 256 * bb)
+			want = 256 * bb;
+	}
+	want = want / bb * bb;
+	if (want < NVFS_JOURNAL_MIN_BUCKETS * bb)
+		return nvfs_err_set(EINVAL, "a journal of %llu bytes is too small: at "
+				    "least %u MiB", (unsigned long long)*bytes,
+				    (unsigned)(NVFS_JOURNAL_MIN_BUCKETS * bb >> 20));
+	if (want / bb > slots)
+		return nvfs_err_set(ENOSPC, "a namespace of %llu MiB has no room for a "
+				    "journal of %llu MiB (at most %llu MiB fits)",
+				    (unsigned long long)(ns_bytes >> 20),
+				    (unsigned long long)(want >> 20),
+				    (unsigned long long)(slots * bb >> 20));
+	*bytes = want;
+	return 0;
+}
+
 /* find_blocks -- the journal owner's header page and buckets (H3) */
 static int
 find_blocks(struct nvfs_journal *j)

@@ -22,7 +22,7 @@
 #include "nvfs_parse.h"
 
 #define PROG "mkfs.nvfs"
-#define USAGE "usage: " PROG " [-s SIZE] [-f] [-L LABEL] [-V] [-h] PMEM"
+#define USAGE "usage: " PROG " [-s SIZE] [-J SIZE] [-f] [-L LABEL] [-V] [-h] PMEM"
 
 struct args {
 	const char *path;
@@ -30,6 +30,8 @@ struct args {
 	uint64_t size;
 	bool size_given;
 	bool force;
+	uint64_t journal_bytes;
+	bool no_journal;
 };
 
 /* help -- the full usage text, on stdout */
@@ -43,6 +45,9 @@ help(void)
 	       "            with this size and an existing file is resized to it.\n"
 	       "            Default: the whole file or device.  Minimum: %u bytes.\n"
 	       "  -f        overwrite an existing nvfs namespace or other data\n"
+	       "  -J SIZE   size of the journal, in whole 4 MiB buckets (at least 8 MiB);\n"
+	       "            default: a quarter of the namespace, 8 MiB to 1 GiB.\n"
+	       "            -J 0 makes a namespace without a journal.\n"
 	       "  -L LABEL  a label of at most %u bytes\n"
 	       "  -V, --version  print the version and exit\n"
 	       "  -h, --help     print this help and exit\n",
@@ -76,6 +81,11 @@ parse_opt(int c, struct args *a)
 	case 'f':
 		a->force = true;
 		break;
+	case 'J':
+		if (nvfs_parse_size(optarg, &a->journal_bytes))
+			die("%s", nvfs_errmsg());
+		a->no_journal = a->journal_bytes == 0;
+		break;
 	case 'L':
 		if (strlen(optarg) >= NVFS_LABEL_BYTES)
 			die("label '%s' is longer than %u bytes", optarg,
@@ -107,7 +117,7 @@ parse_args(int argc, char *argv[], struct args *a)
 	int c, idx = 0;
 
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":s:fL:Vh", longopts, &idx)) != -1) {
+	while ((c = getopt_long(argc, argv, ":s:J:fL:Vh", longopts, &idx)) != -1) {
 		if (c == '?' && !optopt)
 			die("unknown option '%s' (%s)", argv[optind - 1], USAGE);
 		parse_opt(c, a);
@@ -134,16 +144,21 @@ warn(void *arg, const char *msg)
 static void
 summary(const struct args *a, const struct nvfs_mkpmem_info *info)
 {
-	char uuid[37];
+	char uuid[37], journal[64];
 
 	nvfs_ns_uuid_str(info->uuid, uuid);
+	if (info->journal_bytes)
+		snprintf(journal, sizeof(journal), "journal %llu MiB",
+			 (unsigned long long)(info->journal_bytes >> 20));
+	else
+		snprintf(journal, sizeof(journal), "no journal");
 	printf("%s: %s nvfs namespace of %llu bytes (%.1f MiB), %llu allocatable "
-	       "4 KiB pages, uuid %s, label '%s', store granularity %s\n", a->path,
+	       "4 KiB pages, uuid %s, label '%s', store granularity %s, %s\n", a->path,
 	       info->created ? "created a new" : "formatted an",
 	       (unsigned long long)info->ns_bytes,
 	       (double)info->ns_bytes / (1 << 20),
 	       (unsigned long long)info->pages_total, uuid,
-	       a->label ? a->label : "", nvfs_pmem_gran_name(info->gran));
+	       a->label ? a->label : "", nvfs_pmem_gran_name(info->gran), journal);
 }
 
 /* main -- parse, make the namespace, report */
@@ -157,6 +172,7 @@ main(int argc, char *argv[])
 	parse_args(argc, argv, &a);
 	struct nvfs_mkpmem_opts o = {
 		.size = a.size, .label = a.label, .force = a.force, .warn = warn,
+		.no_journal = a.no_journal, .journal_bytes = a.journal_bytes,
 	};
 	rc = nvfs_mkpmem(a.path, &o, &info);
 	if (rc == -ENOENT && !a.size_given)

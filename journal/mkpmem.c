@@ -15,6 +15,8 @@
 #include <unistd.h>
 
 #include "nvfs_err.h"
+#include "nvfs_alloc.h"
+#include "nvfs_journal.h"
 #include "nvfs_mkpmem.h"
 #include "nvfs_ns.h"
 
@@ -25,6 +27,7 @@ struct mk {
 	bool is_reg;            /* a regular file (else a character device) */
 	bool created;           /* this call created path */
 	bool sized;             /* this call sized an existing empty file */
+	uint64_t journal_bytes; /* fit_journal's choice */
 	dev_t dev;              /* identity of the created or sized file */
 	ino_t ino;
 	uint64_t ns_bytes;      /* namespace size to format */
@@ -266,6 +269,40 @@ fit_size(struct mk *m)
 	return m->ns_bytes < NVFS_MIN_NS_BYTES ? too_small(m->path, m->ns_bytes) : 0;
 }
 
+/* fit_journal -- the journal's size, checked before anything is written */
+static int
+fit_journal(struct mk *m)
+{
+	m->journal_bytes = m->o->journal_bytes;
+	if (m->o->no_journal)
+		return 0;
+	int rc = nvfs_journal_fit(m->ns_bytes & ~(uint64_t)(NVFS_PAGE_BYTES - 1),
+				  &m->journal_bytes);
+	return rc ? nvfs_err_prefix(-rc, "%s", m->path) : 0;
+}
+
+/* make_journal -- create the journal; the allocator takes over the mapping */
+static int
+make_journal(struct mk *m, struct nvfs_mkpmem_info *info)
+{
+	struct nvfs_alloc *a;
+	int rc;
+
+	if (m->o->no_journal)
+		return 0;
+	rc = nvfs_alloc_open_pmem(m->pm, NULL, &a);
+	m->pm = NULL;
+	if (rc)
+		return rc;
+	rc = nvfs_journal_create(a, m->journal_bytes);
+	nvfs_alloc_close(&a);
+	if (rc)
+		return nvfs_err_prefix(-rc, "%s: cannot create the journal", m->path);
+	if (info)
+		info->journal_bytes = m->journal_bytes;
+	return 0;
+}
+
 /* format -- write the namespace and describe it */
 static int
 format(const struct mk *m, struct nvfs_mkpmem_info *info)
@@ -344,7 +381,11 @@ nvfs_mkpmem(const char *path, const struct nvfs_mkpmem_opts *o,
 	if (!rc)
 		rc = fit_size(&m);
 	if (!rc)
+		rc = fit_journal(&m);
+	if (!rc)
 		rc = format(&m, info);
+	if (!rc)
+		rc = make_journal(&m, info);
 	nvfs_pmem_close(&m.pm);
 	/* -EBUSY: someone else opened the file meanwhile; it is theirs now. */
 	if (rc && (m.created || m.sized) && rc != -EBUSY)
