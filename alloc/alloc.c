@@ -47,9 +47,17 @@ nvfs_alloc_open_pmem(struct nvfs_pmem *pm, struct nvfs_alloc_opts *opts,
 		nvfs_pmem_close(&pm);
 		return rc;
 	}
-	pthread_mutex_init(&a->lock, NULL);
+	pthread_mutexattr_t attr;
+	pthread_mutexattr_init(&attr);
+	/* A foreach callback calling back in gets -EDEADLK, not a hang. */
+	pthread_mutexattr_settype(&attr, PTHREAD_MUTEX_ERRORCHECK);
+	pthread_mutex_init(&a->lock, &attr);
+	pthread_mutexattr_destroy(&attr);
 	a->pm = pm;
 	a->readonly = (flags & NVFS_ALLOC_RDONLY) || pm->readonly;
+	/* CHECK without REPAIR drops bad objects in DRAM only: never write
+	 * through a state that disagrees with pmem. */
+	a->check_only = (flags & NVFS_ALLOC_CHECK) && !(flags & NVFS_ALLOC_REPAIR);
 	if (opts) {
 		opts->nr_problems = 0;
 		opts->nr_repaired = 0;
@@ -114,7 +122,21 @@ nvfs_alloc_pmem(struct nvfs_alloc *a)
 void *
 nvfs_alloc_ptr(struct nvfs_alloc *a, uint64_t off)
 {
-	return a->pm->base + off;
+	return off < a->sb.ns_bytes ? a->pm->base + off : NULL;
+}
+
+/*
+ * lock -- take the allocator lock; -EDEADLK (with a message) when the
+ * calling thread already holds it, i.e. from inside a foreach callback.
+ */
+static int
+lock(struct nvfs_alloc *a)
+{
+	int rc = pthread_mutex_lock(&a->lock);
+	if (rc)
+		return nvfs_err_set(rc, "allocator called from inside its own "
+				    "nvfs_alloc_foreach callback");
+	return 0;
 }
 
 bool
@@ -127,8 +149,9 @@ nvfs_alloc_readonly(const struct nvfs_alloc *a)
 static int
 writable(const struct nvfs_alloc *a)
 {
-	if (a->readonly)
-		return nvfs_err_set(EROFS, "%s: namespace is open read-only", a->pm->path);
+	if (a->readonly || a->check_only)
+		return nvfs_err_set(EROFS, "%s: namespace is open read-only%s", a->pm->path,
+				    a->check_only ? " (checked without repair)" : "");
 	if (a->failed)
 		return nvfs_err_set(-a->failed, "%s: an earlier persist failed; the "
 				    "allocator refuses changes until reopened", a->pm->path);
@@ -149,8 +172,10 @@ owner_find(struct nvfs_alloc *a, const uint8_t uuid[NVFS_UUID_BYTES])
 int
 nvfs_alloc_owner_find(struct nvfs_alloc *a, const uint8_t uuid[NVFS_UUID_BYTES])
 {
-	pthread_mutex_lock(&a->lock);
-	int rc = owner_find(a, uuid);
+	int rc = lock(a);
+	if (rc)
+		return rc;
+	rc = owner_find(a, uuid);
 	pthread_mutex_unlock(&a->lock);
 	return rc;
 }
@@ -206,8 +231,10 @@ int
 nvfs_alloc_owner_create(struct nvfs_alloc *a, const uint8_t uuid[NVFS_UUID_BYTES],
 			const char *label)
 {
-	pthread_mutex_lock(&a->lock);
-	int rc = owner_create(a, uuid, label);
+	int rc = lock(a);
+	if (rc)
+		return rc;
+	rc = owner_create(a, uuid, label);
 	pthread_mutex_unlock(&a->lock);
 	return rc;
 }
@@ -216,8 +243,10 @@ int
 nvfs_alloc_owner_get(struct nvfs_alloc *a, const uint8_t uuid[NVFS_UUID_BYTES],
 		     const char *label)
 {
-	pthread_mutex_lock(&a->lock);
-	int rc = owner_find(a, uuid);
+	int rc = lock(a);
+	if (rc)
+		return rc;
+	rc = owner_find(a, uuid);
 	if (rc == -ENOENT)
 		rc = owner_create(a, uuid, label);
 	pthread_mutex_unlock(&a->lock);
@@ -236,8 +265,10 @@ owner_ok(const struct nvfs_alloc *a, int owner)
 int
 nvfs_alloc_owner_info(struct nvfs_alloc *a, int owner, struct nvfs_alloc_owner_info *info)
 {
-	pthread_mutex_lock(&a->lock);
-	int rc = owner_ok(a, owner);
+	int rc = lock(a);
+	if (rc)
+		return rc;
+	rc = owner_ok(a, owner);
 	if (!rc) {
 		const struct nvfs_pm_owner_head *h = head_of(a, (unsigned)owner);
 		const struct alloc_owner *o = &a->owners[owner];
@@ -257,9 +288,11 @@ nvfs_alloc_owner_info(struct nvfs_alloc *a, int owner, struct nvfs_alloc_owner_i
 int
 nvfs_alloc_owner_next(struct nvfs_alloc *a, int prev)
 {
-	int next = -ENOENT;
+	int next = lock(a);
 
-	pthread_mutex_lock(&a->lock);
+	if (next)
+		return next;
+	next = -ENOENT;
 	for (int s = prev < 0 ? 0 : prev + 1; s < (int)NVFS_OWNER_SLOTS; s++)
 		if (a->owners[s].live) {
 			next = s;
@@ -360,8 +393,10 @@ pages_alloc(struct nvfs_alloc *a, int owner, unsigned order, uint64_t *off)
 int
 nvfs_alloc_pages(struct nvfs_alloc *a, int owner, unsigned order, uint64_t *off)
 {
-	pthread_mutex_lock(&a->lock);
-	int rc = pages_alloc(a, owner, order, off);
+	int rc = lock(a);
+	if (rc)
+		return rc;
+	rc = pages_alloc(a, owner, order, off);
 	pthread_mutex_unlock(&a->lock);
 	return rc;
 }
@@ -409,8 +444,10 @@ pages_free(struct nvfs_alloc *a, int owner, uint64_t off)
 int
 nvfs_alloc_free(struct nvfs_alloc *a, int owner, uint64_t off)
 {
-	pthread_mutex_lock(&a->lock);
-	int rc = pages_free(a, owner, off);
+	int rc = lock(a);
+	if (rc)
+		return rc;
+	rc = pages_free(a, owner, off);
 	pthread_mutex_unlock(&a->lock);
 	return rc;
 }
@@ -419,8 +456,10 @@ int
 nvfs_alloc_foreach(struct nvfs_alloc *a, int owner,
 		   int (*fn)(void *arg, uint64_t off, unsigned order), void *arg)
 {
-	pthread_mutex_lock(&a->lock);
-	int rc = owner_ok(a, owner);
+	int rc = lock(a);
+	if (rc)
+		return rc;
+	rc = owner_ok(a, owner);
 	uint64_t next = rc ? 0 : head_of(a, (unsigned)owner)->recs_off[0];
 
 	/*
@@ -451,7 +490,8 @@ void
 nvfs_alloc_stats(struct nvfs_alloc *a, struct nvfs_alloc_stats *st)
 {
 	memset(st, 0, sizeof(*st));
-	pthread_mutex_lock(&a->lock);
+	if (lock(a))
+		return;
 	st->pages_total = a->sb.pages_total;
 	st->pages_free = nvfs_buddy_free_pages(a->buddy);
 	for (unsigned o = 0; o < NVFS_MAX_ORDER; o++)
@@ -470,9 +510,11 @@ int
 nvfs_alloc_check(struct nvfs_alloc *a)
 {
 	uint64_t used_pages = 0, records = 0;
+	int rc = lock(a);
 
-	pthread_mutex_lock(&a->lock);
-	int rc = nvfs_buddy_check(a->buddy);
+	if (rc)
+		return rc;
+	rc = nvfs_buddy_check(a->buddy);
 	for (unsigned s = 0; s < NVFS_OWNER_SLOTS; s++) {
 		used_pages += a->owners[s].nr_pages;
 		records += a->owners[s].nr_allocs;

@@ -49,6 +49,7 @@ struct nvfs_alloc {
 	struct nvfs_pm_sb sb;       /* validated DRAM copy, immutable */
 	uint64_t seed;              /* nvfs_pm_seed(sb.ns_uuid) */
 	bool readonly;
+	bool check_only;            /* CHECK without REPAIR: DRAM may differ */
 	int failed;                 /* latched persist error (-errno), 0 if none */
 	struct nvfs_buddy *buddy;
 	struct nvfs_hmap used;      /* allocated block -> used_val() */

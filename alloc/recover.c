@@ -23,28 +23,33 @@
 
 /*
  * problem -- a problem was found and described with nvfs_err_set.  Strict:
- * return rc.  CHECK: report it, clear *fix_word on pmem if repairing, and
- * return 0 so the caller drops the object and goes on.
+ * return rc.  CHECK: report it (with what the repair does), store fix_value
+ * into *fix_word on pmem if repairing, and return 0 so the caller drops or
+ * mends the object in DRAM the same way and goes on.  A failed repair store
+ * latches the allocator (a->failed): DRAM and pmem may then disagree.
  */
 static int
-problem(struct nvfs_alloc *a, struct nvfs_alloc_opts *o, int rc, uint64_t *fix_word)
+problem(struct nvfs_alloc *a, struct nvfs_alloc_opts *o, int rc, const char *repair,
+	uint64_t *fix_word, uint64_t fix_value)
 {
 	bool repaired = false;
+	char msg[640];
 
 	if (!o || !(o->flags & NVFS_ALLOC_CHECK))
 		return rc;
 	o->nr_problems++;
-	if ((o->flags & NVFS_ALLOC_REPAIR) && !a->readonly && fix_word) {
-		char msg[512];
-		snprintf(msg, sizeof(msg), "%s", nvfs_errmsg());
-		if (nvfs_pmem_store64(a->pm, fix_word, 0) == 0) {
-			repaired = true;
-			o->nr_repaired++;
-		}
-		nvfs_err_set(-rc, "%s", msg);
+	snprintf(msg, sizeof(msg), "%s%s%s", nvfs_errmsg(), repair ? "; " : "",
+		 repair ? repair : "");
+	if ((o->flags & NVFS_ALLOC_REPAIR) && !a->readonly && fix_word && !a->failed) {
+		int prc = nvfs_pmem_store64(a->pm, fix_word, fix_value);
+		if (prc)
+			a->failed = prc;
+		repaired = prc == 0;
+		o->nr_repaired += repaired;
 	}
+	nvfs_err_set(-rc, "%s", msg);
 	if (o->problem)
-		o->problem(o->arg, nvfs_errmsg(), repaired);
+		o->problem(o->arg, msg, repaired);
 	return 0;
 }
 
@@ -56,8 +61,10 @@ copy_repair(struct nvfs_alloc *a, struct nvfs_alloc_opts *o, uint64_t dst_off)
 	bool repaired = false;
 	if ((o->flags & NVFS_ALLOC_REPAIR) && !a->readonly) {
 		memcpy(a->pm->base + dst_off, &a->sb, sizeof(a->sb));
-		repaired = nvfs_pmem_persist(a->pm, a->pm->base + dst_off,
-					     sizeof(a->sb)) == 0;
+		int rc = nvfs_pmem_persist(a->pm, a->pm->base + dst_off, sizeof(a->sb));
+		if (rc)
+			a->failed = rc;
+		repaired = rc == 0;
 		o->nr_repaired += repaired;
 	}
 	if (o->problem)
@@ -140,7 +147,10 @@ owner_list_check(struct nvfs_alloc *a, struct nvfs_alloc_opts *o)
 	bool repaired = false;
 	if ((o->flags & NVFS_ALLOC_REPAIR) && !a->readonly) {
 		nvfs_ns_owner_list_hdr_init(hdr, a->seed);
-		repaired = nvfs_pmem_persist(a->pm, hdr, sizeof(*hdr)) == 0;
+		rc = nvfs_pmem_persist(a->pm, hdr, sizeof(*hdr));
+		if (rc)
+			a->failed = rc;
+		repaired = rc == 0;
 		o->nr_repaired += repaired;
 	}
 	if (o->problem)
@@ -148,10 +158,55 @@ owner_list_check(struct nvfs_alloc *a, struct nvfs_alloc_opts *o)
 	return 0;
 }
 
-/* owner_heads_load -- rules O1..O3 for every live slot; mark them live */
+/*
+ * mend_head -- a live head whose commit and uuid hold (O1, O2) but whose
+ * other fields do not (O3): zero each reserved word that is set (one store
+ * each), and clear a label's tail (the label is under the commit, so the
+ * tail is cleared, persisted, and the commit recomputed: a crash between
+ * the two leaves an O1 failure, i.e. the owner is dropped next time).
+ */
+static int
+mend_head(struct nvfs_alloc *a, struct nvfs_alloc_opts *o, unsigned s, int rc)
+{
+	struct nvfs_pm_owner_head *h = head_of(a, s);
+
+	rc = problem(a, o, rc, "the field is cleared", NULL, 0);
+	if (rc)
+		return rc; /* strict mode: o may be NULL */
+	if (!(o->flags & NVFS_ALLOC_REPAIR) || a->readonly || a->failed)
+		return 0;
+	int prc = 0;
+	if (h->reserved0)
+		prc = nvfs_pmem_store64(a->pm, &h->reserved0, 0);
+	for (unsigned ns = 1; !prc && ns < NVFS_MAX_NAMESPACES; ns++)
+		if (h->recs_off[ns])
+			prc = nvfs_pmem_store64(a->pm, &h->recs_off[ns], 0);
+	if (!prc && !nvfs_ns_label_ok(h->label)) {
+		size_t n = strnlen((const char *)h->label, NVFS_LABEL_BYTES);
+		memset(h->label + n, 0, NVFS_LABEL_BYTES - n);
+		prc = nvfs_pmem_persist(a->pm, h->label, NVFS_LABEL_BYTES);
+		if (!prc)
+			prc = nvfs_pmem_store64(a->pm, &h->commit,
+						nvfs_ns_owner_commit(a->seed, s, h));
+	}
+	if (prc)
+		a->failed = prc;
+	else
+		o->nr_repaired++;
+	return 0;
+}
+
+/*
+ * owner_heads_load -- O1..O3 for every live slot.  A head whose commit or
+ * uuid does not hold (O1, O2) is dropped: its commit word is cleared and all
+ * its blocks become free, which the message says.  Any other problem (O3)
+ * is mended field by field and the owner stays.
+ */
 static int
 owner_heads_load(struct nvfs_alloc *a, struct nvfs_alloc_opts *o)
 {
+	static const uint8_t zero[NVFS_UUID_BYTES];
+
 	for (unsigned s = 0; s < NVFS_OWNER_SLOTS; s++) {
 		struct nvfs_pm_owner_head *h = head_of(a, s);
 		int rc;
@@ -159,18 +214,32 @@ owner_heads_load(struct nvfs_alloc *a, struct nvfs_alloc_opts *o)
 		if (h->commit == 0)
 			continue;
 		rc = nvfs_ns_owner_head_check(h, s, a->seed);
-		for (unsigned t = 0; !rc && t < s; t++)
+		bool drop = h->commit != nvfs_ns_owner_commit(a->seed, s, h) ||
+			    memcmp(h->uuid, zero, NVFS_UUID_BYTES) == 0;
+		for (unsigned t = 0; !drop && t < s; t++)
 			if (a->owners[t].live &&
-			    memcmp(head_of(a, t)->uuid, h->uuid, NVFS_UUID_BYTES) == 0)
+			    memcmp(head_of(a, t)->uuid, h->uuid, NVFS_UUID_BYTES) == 0) {
 				rc = nvfs_err_set(EUCLEAN, "owner slot %u at %#llx: same "
 						  "uuid as slot %u (O2)", s,
 						  (unsigned long long)nvfs_ns_owner_head_off(s), t);
-		if (rc) {
-			rc = problem(a, o, rc, &h->commit);
-			if (rc)
+				drop = true;
+			}
+		if (rc && drop) {
+			char uuid[37], what[160];
+			nvfs_ns_uuid_str(h->uuid, uuid);
+			snprintf(what, sizeof(what), "dropping owner slot %u (uuid %s): every "
+				 "block it recorded becomes free", s, uuid);
+			if ((rc = problem(a, o, rc, what, &h->commit, 0)))
 				return rc;
 			continue;
 		}
+		/* O3 is mended here; O4 (a bad recs_off[0]) by chain_load, which
+		 * cuts the link.  The check reports O3 before O4. */
+		bool o3 = h->reserved0 || !nvfs_ns_label_ok(h->label);
+		for (unsigned ns = 1; ns < NVFS_MAX_NAMESPACES; ns++)
+			o3 |= h->recs_off[ns] != 0;
+		if (o3 && (rc = mend_head(a, o, s, rc)))
+			return rc;
 		a->owners[s].live = true;
 	}
 	return 0;
@@ -205,7 +274,7 @@ record_load(struct nvfs_alloc *a, struct nvfs_alloc_opts *o, unsigned slot,
 			return 0;
 		}
 	}
-	rc = problem(a, o, rc, word);
+	rc = problem(a, o, rc, "the record is cleared: its block becomes free", word, 0);
 	if (rc)
 		return rc;
 	/* Dropped: the slot counts as empty from now on. */
@@ -242,38 +311,58 @@ recs_page_load(struct nvfs_alloc *a, struct nvfs_alloc_opts *o, unsigned slot,
 
 /*
  * chain_load -- walk one owner's chain of record pages.  The walk visits
- * each record page at most once (the in-use bitmap), so a cycle or a page
- * shared by two chains is caught and the walk is bounded by the area size.
+ * each record page at most once (the in-use bitmap for good pages, a local
+ * one for bad pages), so cycles and pages shared by two chains are caught
+ * and the walk is bounded by the area size.  A bad page is unlinked alone:
+ * the link to it takes its next_off (when that at least names a record
+ * page not seen yet), so the pages after it are still checked and kept.
  */
 static int
 chain_load(struct nvfs_alloc *a, struct nvfs_alloc_opts *o, unsigned slot)
 {
 	struct nvfs_pm_owner_head *h = head_of(a, slot);
+	uint64_t bad_seen[(NVFS_RECS_PAGES + 63) / 64] = { 0 };
 	uint64_t *link = &h->recs_off[0];
+	uint64_t next = *link;
 
-	while (*link) {
-		uint64_t off = *link;
+	while (next) {
+		uint64_t off = next;
+		unsigned idx = nvfs_ns_recs_off_valid(off) ? nvfs_ns_recs_index(off) : 0;
+		bool seen = nvfs_ns_recs_off_valid(off) &&
+			    (recs_page_used(a, idx) || bad_seen[idx / 64] >> (idx % 64) & 1);
 		int rc = 0;
 		if (!nvfs_ns_recs_off_valid(off))
 			rc = nvfs_err_set(EUCLEAN, "owner slot %u: link at %#llx names "
-					  "%#llx, not a record page (R1)", slot,
+					  "%#llx, not a record page (O4, R1)", slot,
 					  (unsigned long long)((char *)link - a->pm->base),
 					  (unsigned long long)off);
-		else if (recs_page_used(a, nvfs_ns_recs_index(off)))
+		else if (seen)
 			rc = nvfs_err_set(EUCLEAN, "owner slot %u: record page %#llx is "
 					  "reached twice (cycle or shared page) (P5)", slot,
 					  (unsigned long long)off);
 		else
-			rc = nvfs_ns_recs_page_check(recs_page(a, nvfs_ns_recs_index(off)),
-						     off, slot, h->uuid, a->seed);
-		if (rc) {
-			/* Cut the chain here; the pages after it are unreachable. */
-			return problem(a, o, rc, link);
+			rc = nvfs_ns_recs_page_check(recs_page(a, idx), off, slot, h->uuid,
+						     a->seed);
+		if (!rc) {
+			if ((rc = recs_page_load(a, o, slot, idx)))
+				return rc;
+			link = &recs_page(a, idx)->next_off;
+			next = *link;
+			continue;
 		}
-		rc = recs_page_load(a, o, slot, nvfs_ns_recs_index(off));
+		uint64_t after = 0;
+		if (nvfs_ns_recs_off_valid(off) && !seen) {
+			bad_seen[idx / 64] |= UINT64_C(1) << (idx % 64);
+			after = recs_page(a, idx)->next_off;
+			if (!nvfs_ns_recs_off_valid(after))
+				after = 0;
+		}
+		rc = problem(a, o, rc, after ? "the page is unlinked: the blocks its "
+			     "records name become free" : "the chain is cut here: the "
+			     "blocks its records name become free", link, after);
 		if (rc)
 			return rc;
-		link = &recs_page(a, nvfs_ns_recs_index(off))->next_off;
+		next = after;
 	}
 	return 0;
 }

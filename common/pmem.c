@@ -124,46 +124,87 @@ map_source(struct nvfs_pmem *pm, bool rdonly)
 	return 0;
 }
 
-/* nvfs_pmem_open -- open, lock and map the pmem at path */
+/*
+ * check_type -- st is a regular file or a device-DAX.  Checked on the path
+ * before opening it, so that opening a FIFO (blocks) or another device
+ * (side effects) never happens.
+ */
+static int
+check_type(const char *path, const struct stat *st)
+{
+	if (S_ISREG(st->st_mode))
+		return 0;
+	if (!S_ISCHR(st->st_mode))
+		return nvfs_err_set(EINVAL, "%s: not a regular file or a device-DAX "
+				    "character device", path);
+	if (!is_devdax(st))
+		return nvfs_err_set(ENODEV, "%s: a character device, but not a device-DAX "
+				    "(no /sys/dev/char/%u:%u/subsystem -> dax)", path,
+				    major(st->st_rdev), minor(st->st_rdev));
+	return 0;
+}
+
+/* pmem_new -- an empty handle */
+static struct nvfs_pmem *
+pmem_new(const char *path, bool rdonly)
+{
+	struct nvfs_pmem *pm = calloc(1, sizeof(*pm));
+
+	if (!pm)
+		return NULL;
+	pm->fd = -1;
+	pm->readonly = rdonly;
+	snprintf(pm->path, sizeof(pm->path), "%s", path);
+	return pm;
+}
+
+/* nvfs_pmem_open -- check, open, lock and map the pmem at path */
 int
 nvfs_pmem_open(const char *path, unsigned flags, struct nvfs_pmem **out)
 {
 	bool rdonly = flags & NVFS_PMEM_RDONLY;
-	struct nvfs_pmem *pm;
+	struct stat before, st;
+	int rc;
+
+	if (stat(path, &before) < 0)
+		return nvfs_err_set(errno, "%s: cannot open: %s", path, strerror(errno));
+	if ((rc = check_type(path, &before)))
+		return rc;
+	int fd = open(path, (rdonly ? O_RDONLY : O_RDWR) | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	if (fd < 0)
+		return nvfs_err_set(errno, "%s: cannot open: %s", path, strerror(errno));
+	if (fstat(fd, &st) < 0 || st.st_dev != before.st_dev || st.st_ino != before.st_ino) {
+		close(fd);
+		return nvfs_err_set(EAGAIN, "%s: changed while being opened", path);
+	}
+	if ((rc = lock_file(fd, rdonly, path))) {
+		close(fd);
+		return rc;
+	}
+	return nvfs_pmem_open_fd(fd, path, flags, out);
+}
+
+/* nvfs_pmem_open_fd -- map an open, already locked fd (taken over) */
+int
+nvfs_pmem_open_fd(int fd, const char *path, unsigned flags, struct nvfs_pmem **out)
+{
+	bool rdonly = flags & NVFS_PMEM_RDONLY;
+	struct nvfs_pmem *pm = pmem_new(path, rdonly);
 	struct stat st;
 	int rc;
 
-	pm = calloc(1, sizeof(*pm));
-	if (!pm)
+	if (!pm) {
+		close(fd);
 		return nvfs_err_set(ENOMEM, "%s: out of memory", path);
-	pm->fd = -1;
-	pm->readonly = rdonly;
-	snprintf(pm->path, sizeof(pm->path), "%s", path);
-
-	pm->fd = open(path, (rdonly ? O_RDONLY : O_RDWR) | O_CLOEXEC);
-	if (pm->fd < 0) {
-		rc = nvfs_err_set(errno, "%s: cannot open: %s", path, strerror(errno));
-		goto fail;
 	}
-	if (fstat(pm->fd, &st) < 0) {
+	pm->fd = fd;
+	if (fstat(fd, &st) < 0) {
 		rc = nvfs_err_set(errno, "%s: cannot stat: %s", path, strerror(errno));
 		goto fail;
 	}
-	if (!S_ISREG(st.st_mode) && !S_ISCHR(st.st_mode)) {
-		rc = nvfs_err_set(EINVAL, "%s: not a regular file or a device-DAX "
-				  "character device", path);
+	if ((rc = check_type(path, &st)))
 		goto fail;
-	}
 	pm->is_devdax = S_ISCHR(st.st_mode);
-	if (pm->is_devdax && !is_devdax(&st)) {
-		rc = nvfs_err_set(ENODEV, "%s: a character device, but not a device-DAX "
-				  "(no /sys/dev/char/%u:%u/subsystem -> dax)", path,
-				  major(st.st_rdev), minor(st.st_rdev));
-		goto fail;
-	}
-	rc = lock_file(pm->fd, rdonly, path);
-	if (rc)
-		goto fail;
 	rc = map_source(pm, rdonly);
 	if (rc)
 		goto fail;
@@ -212,9 +253,15 @@ nvfs_pmem_flush(struct nvfs_pmem *pm, const void *addr, size_t len)
 	uintptr_t page_mask = (uintptr_t)sysconf(_SC_PAGESIZE) - 1;
 	uintptr_t start = (uintptr_t)addr & ~page_mask;
 	uintptr_t end = (uintptr_t)addr + len;
-	if (msync((void *)start, end - start, MS_SYNC) < 0)
+	if (pm->failed)
+		return nvfs_err_set(-pm->failed, "%s: an earlier msync failed: nothing "
+				    "written since is known to be durable", pm->path);
+	if (msync((void *)start, end - start, MS_SYNC) < 0) {
+		/* The kernel reports a writeback error once: remember it. */
+		pm->failed = -EIO;
 		return nvfs_err_set(EIO, "%s: msync of %zu bytes at offset %zu failed: %s",
 				    pm->path, len, off, strerror(errno));
+	}
 	return 0;
 }
 

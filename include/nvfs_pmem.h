@@ -54,6 +54,7 @@ struct nvfs_pmem {
 	bool readonly;                /* mapped read-only (fsck -n) */
 	bool is_devdax;               /* a device-DAX character device */
 	int fd;                       /* open, flock()ed */
+	int failed;                   /* first msync error (-EIO), latched */
 	struct pmem2_source *src;
 	struct pmem2_map *map;
 	void (*flush_fn)(const void *, size_t);
@@ -70,9 +71,19 @@ struct nvfs_pmem {
  *   -ENOENT/-EACCES/...  the file cannot be opened
  *   -EBUSY               another opener holds the lock
  *   -EINVAL              not a regular file or a character device
+ *   -ENODEV              a character device that is not a device-DAX
  *   other                libpmem2 refused the mapping
  */
 int nvfs_pmem_open(const char *path, unsigned flags, struct nvfs_pmem **out);
+
+/*
+ * nvfs_pmem_open_fd -- map fd, which the caller opened and flock()ed (or
+ * shares, through dup, with a description that holds the lock); the handle
+ * takes fd over and closes it, which releases the lock only when no other
+ * descriptor shares it.  For callers that must keep the lock across
+ * resizing and remapping (mkfs).  Errors as nvfs_pmem_open, but -EBUSY.
+ */
+int nvfs_pmem_open_fd(int fd, const char *path, unsigned flags, struct nvfs_pmem **out);
 
 /* nvfs_pmem_close -- unmap, unlock, close; sets *pm to NULL.  No flush. */
 void nvfs_pmem_close(struct nvfs_pmem **pm);
@@ -80,7 +91,10 @@ void nvfs_pmem_close(struct nvfs_pmem **pm);
 /*
  * nvfs_pmem_flush -- start making [addr, addr+len) durable.  At PAGE
  * granularity this is msync(MS_SYNC) of the covering pages and may fail
- * with -EIO; otherwise it cannot fail.  Ordered only by the next drain.
+ * with -EIO; the first failure is latched, and every later flush of this
+ * mapping fails too (the kernel reports a writeback error only once, so a
+ * later msync could succeed without the earlier data being durable).
+ * Below PAGE it cannot fail.  Ordered only by the next drain.
  */
 int nvfs_pmem_flush(struct nvfs_pmem *pm, const void *addr, size_t len);
 

@@ -731,6 +731,210 @@ test_alloc_open_unknown_features(void)
 	open_fails("feat.pmem", -EPROTONOSUPPORT, "unsupported format version");
 }
 
+/* state_of -- the strict-open state of a namespace file */
+static void
+state_of(const char *name, struct test_state *st)
+{
+	struct nvfs_alloc *a = NULL;
+
+	CU_ASSERT_FATAL(nvfs_alloc_open(nvfs_test_path(name), NULL, &a) == 0);
+	test_state_collect(a, st);
+	nvfs_alloc_close(&a);
+}
+
+/*
+ * repair_keeps -- damage that only touches a field outside the commit is
+ * refused strictly, then repaired without losing any allocation.
+ */
+static void
+repair_keeps(const char *name, uint64_t off, uint64_t v, const char *what)
+{
+	struct test_state *before = malloc(sizeof(*before));
+	struct test_state *after = malloc(sizeof(*after));
+
+	CU_ASSERT_FATAL(before && after);
+	populated(name, true);
+	state_of(name, before);
+	poke64(name, off, v);
+	open_fails(name, -EUCLEAN, what);
+	check_then_repair(name, what);
+	state_of(name, after);
+	CU_ASSERT(test_state_equal(before, after, true)); /* nothing dropped */
+	free(before);
+	free(after);
+}
+
+static void
+test_alloc_repair_reserved0_keeps_owner_and_blocks(void)
+{
+	repair_keeps("rres0.pmem", nvfs_ns_owner_head_off(0) + 56, 1, "reserved0");
+}
+
+static void
+test_alloc_repair_other_namespace_link_keeps_owner_and_blocks(void)
+{
+	repair_keeps("rns3.pmem", nvfs_ns_owner_head_off(0) + 64 + 3 * 8, 0x6000,
+		     "recs_off[3]");
+}
+
+static void
+test_alloc_repair_bad_middle_page_unlinks_only_it(void)
+{
+	struct test_state *before = malloc(sizeof(*before));
+	struct test_state *after = malloc(sizeof(*after));
+	struct nvfs_alloc *a = NULL;
+	uint64_t off;
+
+	CU_ASSERT_FATAL(before && after);
+	/* j gets three record pages: newest first in the chain. */
+	a = fresh("mid.pmem");
+	int j = nvfs_alloc_owner_create(a, uuid_j, "journal");
+	for (unsigned i = 0; i < 2 * NVFS_RECS_PER_PAGE + 5; i++)
+		CU_ASSERT_FATAL(nvfs_alloc_pages(a, j, 0, &off) == 0);
+	nvfs_alloc_close(&a);
+	uint64_t p1 = first_recs_off("mid.pmem", 0), p2 = peek64("mid.pmem", p1 + 48);
+	uint64_t p3 = peek64("mid.pmem", p2 + 48);
+	CU_ASSERT_FATAL(nvfs_ns_recs_off_valid(p3) && peek64("mid.pmem", p3 + 48) == 0);
+	state_of("mid.pmem", before);
+	poke64("mid.pmem", p2, 0x4242); /* the middle page's magic */
+	open_fails("mid.pmem", -EUCLEAN, "(P1)");
+	check_then_repair("mid.pmem", "unlinked");
+	CU_ASSERT_EQUAL(peek64("mid.pmem", p1 + 48), p3); /* p1 now links to p3 */
+	state_of("mid.pmem", after);
+	/* Exactly the middle page's 1016 blocks are gone; the others are kept. */
+	CU_ASSERT_EQUAL(after->n, before->n - NVFS_RECS_PER_PAGE);
+	free(before);
+	free(after);
+}
+
+static void
+test_alloc_check_without_repair_refuses_writes(void)
+{
+	struct nvfs_alloc *a = NULL;
+	struct nvfs_alloc_opts chk = { .flags = NVFS_ALLOC_CHECK };
+	uint64_t off;
+
+	populated("chk.pmem", false);
+	CU_ASSERT_FATAL(nvfs_alloc_open(nvfs_test_path("chk.pmem"), &chk, &a) == 0);
+	CU_ASSERT_EQUAL(nvfs_alloc_pages(a, 0, 0, &off), -EROFS);
+	CU_ASSERT_EQUAL(nvfs_alloc_owner_create(a, uuid_x, "x"), -EROFS);
+	nvfs_alloc_close(&a);
+}
+
+struct reenter {
+	struct nvfs_alloc *a;
+	int owner;
+	int rc;
+};
+
+/* free_from_callback -- a foreach callback calling back into the allocator */
+static int
+free_from_callback(void *arg, uint64_t off, unsigned order)
+{
+	struct reenter *r = arg;
+	(void)order;
+	r->rc = nvfs_alloc_free(r->a, r->owner, off);
+	return 1;
+}
+
+static void
+test_alloc_foreach_callback_reentry_gets_edeadlk(void)
+{
+	struct nvfs_alloc *a = fresh("reenter.pmem");
+	int j = nvfs_alloc_owner_create(a, uuid_j, "j");
+	uint64_t off;
+
+	CU_ASSERT_FATAL(nvfs_alloc_pages(a, j, 0, &off) == 0);
+	struct reenter r = { a, j, 0 };
+	CU_ASSERT_EQUAL(nvfs_alloc_foreach(a, j, free_from_callback, &r), 1);
+	CU_ASSERT_EQUAL(r.rc, -EDEADLK);
+	CU_ASSERT_EQUAL(nvfs_alloc_free(a, j, off), 0); /* outside: fine */
+	nvfs_alloc_close(&a);
+}
+
+/*
+ * test_alloc_pages_random_ops_match_page_model -- the persistent allocator
+ * (not only its DRAM buddy) against a per-page reference model for 100,000
+ * random allocs and frees over several owners: no page handed out twice,
+ * ENOSPC only when the model has no aligned free run, free page count
+ * equal, buddy invariants (coalescing included) via nvfs_alloc_check every
+ * 5,000 operations and at a reopen at the end.
+ */
+static void
+test_alloc_pages_random_ops_match_page_model(void)
+{
+	struct nvfs_alloc *a = fresh("model.pmem");
+	uint64_t total = (NS_BYTES - NVFS_PAGES_OFF) / NVFS_PAGE_BYTES;
+	uint64_t first = NVFS_PAGES_OFF / NVFS_PAGE_BYTES, used = 0;
+	uint8_t *page = calloc(total, 1);
+	uint64_t *live = calloc(total, sizeof(*live));
+	unsigned *live_order = calloc(total, sizeof(*live_order));
+	int *live_owner = calloc(total, sizeof(*live_owner));
+	unsigned nlive = 0, n = 100000 / nvfs_test_scale_div(), enospc = 0;
+	uint64_t rng = nvfs_test_seed() * 977;
+	int owners[3] = { nvfs_alloc_owner_create(a, uuid_j, "j"),
+			  nvfs_alloc_owner_create(a, uuid_d, "d"),
+			  nvfs_alloc_owner_create(a, uuid_x, "x") };
+
+	CU_ASSERT_FATAL(page && live && live_order && live_owner);
+	for (unsigned i = 0; i < n; i++) {
+		uint64_t r = nvfs_test_rand(&rng), off;
+		if (nlive && (r % 100 < 48 || used > total - 64)) {
+			unsigned k = (unsigned)((r >> 8) % nlive);
+			CU_ASSERT_EQUAL_FATAL(nvfs_alloc_free(a, live_owner[k], live[k]), 0);
+			uint64_t pg = live[k] / NVFS_PAGE_BYTES - first;
+			memset(page + pg, 0, (size_t)1 << live_order[k]);
+			used -= UINT64_C(1) << live_order[k];
+			nlive--;
+			live[k] = live[nlive];
+			live_order[k] = live_order[nlive];
+			live_owner[k] = live_owner[nlive];
+		} else {
+			unsigned order = (unsigned)((r >> 16) % 6);
+			int o = owners[(r >> 32) % 3];
+			int rc = nvfs_alloc_pages(a, o, order, &off);
+			if (rc == -ENOSPC) {
+				/* The model must agree: no aligned free run of 2^order. */
+				uint64_t step = UINT64_C(1) << order;
+				for (uint64_t p = (first + step - 1) / step * step - first;
+				     p + step <= total; p += step)
+					CU_ASSERT_FATAL(memchr(page + p, 0, step) == NULL ||
+							memchr(page + p, 1, step) != NULL);
+				enospc++;
+				continue;
+			}
+			CU_ASSERT_EQUAL_FATAL(rc, 0);
+			uint64_t pg = off / NVFS_PAGE_BYTES - first;
+			CU_ASSERT_FATAL(pg + (UINT64_C(1) << order) <= total);
+			CU_ASSERT_FATAL(((pg + first) & ((UINT64_C(1) << order) - 1)) == 0);
+			CU_ASSERT_FATAL(memchr(page + pg, 1, (size_t)1 << order) == NULL);
+			memset(page + pg, 1, (size_t)1 << order);
+			used += UINT64_C(1) << order;
+			live[nlive] = off;
+			live_order[nlive] = order;
+			live_owner[nlive++] = o;
+		}
+		if (i % 5000 == 4999) {
+			struct nvfs_alloc_stats st;
+			nvfs_alloc_stats(a, &st);
+			CU_ASSERT_EQUAL_FATAL(st.pages_free, total - used);
+			CU_ASSERT_EQUAL_FATAL(nvfs_alloc_check(a), 0);
+		}
+	}
+	a = reopen(&a, "model.pmem");
+	CU_ASSERT_EQUAL(nvfs_alloc_check(a), 0);
+	struct nvfs_alloc_stats st;
+	nvfs_alloc_stats(a, &st);
+	CU_ASSERT_EQUAL(st.pages_free, total - used);
+	CU_ASSERT_EQUAL(st.records, nlive);
+	printf("\n  %u ops against the page model, %u ENOSPC confirmed by it", n, enospc);
+	nvfs_alloc_close(&a);
+	free(page);
+	free(live);
+	free(live_order);
+	free(live_owner);
+}
+
 /* ---- fuzz ---------------------------------------------------------------- */
 
 struct region {
@@ -823,6 +1027,62 @@ test_alloc_open_survives_random_mutations(void)
 	CU_ASSERT(refused > 0 && accepted > 0);
 }
 
+/*
+ * test_alloc_repair_converges_on_random_mutations -- fsck's REPAIR mode on
+ * mutated images: it always ends with an image that opens strictly and is
+ * consistent (the metadata area is restored between iterations).
+ */
+static void
+test_alloc_repair_converges_on_random_mutations(void)
+{
+	const char *name = "rfuzz.pmem";
+	const char *path = nvfs_test_path(name);
+	uint64_t rng = nvfs_test_seed() * 7333;
+	unsigned iters = 300 / nvfs_test_scale_div(), opened = 0;
+	uint8_t *meta = malloc(NVFS_PAGES_OFF);
+
+	CU_ASSERT_FATAL(meta != NULL);
+	populated(name, true);
+	uint64_t pj = first_recs_off(name, 0);
+	const struct region regions[] = {
+		{ NVFS_SB_OFF, NVFS_SB_BYTES }, { NVFS_SB_BACKUP_OFF, NVFS_SB_BYTES },
+		{ NVFS_OWNER_LIST_OFF, NVFS_OWNER_LIST_HDR_BYTES + 2 * NVFS_OWNER_HEAD_BYTES },
+		{ pj, NVFS_RECS_PAGE_BYTES }, { pj, NVFS_RECS_HDR_BYTES },
+	};
+	int fd = open(path, O_RDWR);
+	CU_ASSERT_FATAL(fd >= 0 && pread(fd, meta, NVFS_PAGES_OFF, 0) == NVFS_PAGES_OFF);
+	for (unsigned it = 0; it < iters; it++) {
+		unsigned n = 1 + (unsigned)(nvfs_test_rand(&rng) % 6);
+		for (unsigned k = 0; k < n; k++) {
+			uint64_t off = pick_offset(regions, 5, &rng);
+			uint8_t v = (uint8_t)nvfs_test_rand(&rng);
+			CU_ASSERT_FATAL(pwrite(fd, &v, 1, (off_t)off) == 1);
+		}
+		struct nvfs_alloc_opts fix = { .flags = NVFS_ALLOC_CHECK | NVFS_ALLOC_REPAIR };
+		struct nvfs_alloc *a = NULL;
+		if (nvfs_alloc_open(path, &fix, &a) == 0) {
+			nvfs_alloc_close(&a);
+			/* Repaired: a strict open now accepts it, consistently. */
+			int rc = nvfs_alloc_open(path, NULL, &a);
+			if (rc)
+				printf("\n  after repair: %s", nvfs_errmsg());
+			CU_ASSERT_EQUAL(rc, 0);
+			if (!rc) {
+				CU_ASSERT_EQUAL(nvfs_alloc_check(a), 0);
+				nvfs_alloc_close(&a);
+			}
+			opened++;
+		} else {
+			CU_ASSERT(nvfs_errmsg()[0] != '\0');
+		}
+		CU_ASSERT_FATAL(pwrite(fd, meta, NVFS_PAGES_OFF, 0) == NVFS_PAGES_OFF);
+	}
+	close(fd);
+	free(meta);
+	printf("\n  %u mutated images repaired: %u then opened strictly", iters, opened);
+	CU_ASSERT(opened > 0);
+}
+
 NVFS_SUITE(alloc_alloc, "alloc/alloc", NULL, NULL,
 	   NVFS_TEST(test_alloc_open_fresh_namespace_is_empty),
 	   NVFS_TEST(test_alloc_owner_create_find_get_info),
@@ -848,4 +1108,11 @@ NVFS_SUITE(alloc_alloc, "alloc/alloc", NULL, NULL,
 	   NVFS_TEST(test_alloc_open_backup_sb_corrupt_refused_then_repaired),
 	   NVFS_TEST(test_alloc_open_owner_list_header_corrupt_refused),
 	   NVFS_TEST(test_alloc_open_unknown_features),
-	   NVFS_TEST(test_alloc_open_survives_random_mutations))
+	   NVFS_TEST(test_alloc_repair_reserved0_keeps_owner_and_blocks),
+	   NVFS_TEST(test_alloc_repair_other_namespace_link_keeps_owner_and_blocks),
+	   NVFS_TEST(test_alloc_repair_bad_middle_page_unlinks_only_it),
+	   NVFS_TEST(test_alloc_check_without_repair_refuses_writes),
+	   NVFS_TEST(test_alloc_foreach_callback_reentry_gets_edeadlk),
+	   NVFS_TEST(test_alloc_pages_random_ops_match_page_model),
+	   NVFS_TEST(test_alloc_open_survives_random_mutations),
+	   NVFS_TEST(test_alloc_repair_converges_on_random_mutations))
