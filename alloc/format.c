@@ -165,6 +165,9 @@ nvfs_ns_sb_check(const struct nvfs_pm_sb *sb, uint64_t dev_bytes, uint64_t co)
 {
 	unsigned long long at = co;
 
+	if (sb->magic == NVFS_SB_MAGIC_FORMATTING)
+		return nvfs_err_set(EMEDIUMTYPE, "superblock at %#llx: an interrupted "
+				    "mkfs (formatting magic): run mkfs.nvfs again (S1)", at);
 	if (sb->magic != NVFS_SB_MAGIC)
 		return nvfs_err_set(EMEDIUMTYPE, "superblock at %#llx: bad magic "
 				    "0x%016llx: not an nvfs namespace (S1)", at,
@@ -409,6 +412,7 @@ nvfs_ns_probe(const void *base, uint64_t dev_bytes)
 {
 	const uint8_t *b = base;
 	const uint64_t mib = 1u << 20;
+	bool torn = false;
 
 	for (uint64_t co = NVFS_SB_OFF; co <= NVFS_SB_BACKUP_OFF;
 	     co += NVFS_SB_BACKUP_OFF - NVFS_SB_OFF) {
@@ -418,7 +422,10 @@ nvfs_ns_probe(const void *base, uint64_t dev_bytes)
 		memcpy(&magic, b + co, sizeof(magic));
 		if (magic == NVFS_SB_MAGIC)
 			return NVFS_NS_NVFS;
+		torn |= magic == NVFS_SB_MAGIC_FORMATTING;
 	}
+	if (torn)
+		return NVFS_NS_TORN;
 	if (!range_zero(b, dev_bytes, 0, NVFS_PAGES_OFF + mib))
 		return NVFS_NS_UNKNOWN;
 	if (dev_bytes > mib && !range_zero(b, dev_bytes, dev_bytes - mib, mib))
@@ -430,13 +437,17 @@ nvfs_ns_probe(const void *base, uint64_t dev_bytes)
  * nvfs_ns_format -- write an empty namespace.
  *
  * Persist steps:
- *   1. both superblock copies, complete but with magic 0 (this also kills
- *      any previous namespace's magic), persisted;
- *   2. the owner-list header and 63 zero (free) owner heads, persisted;
- *   3. backup magic, persisted; 4. primary magic, persisted.
+ *   1. primary magic := FORMATTING, persisted; 2. backup magic :=
+ *      FORMATTING, persisted.  From here no copy can validate, whatever
+ *      else a crash keeps or drops (before 2, the backup is the old
+ *      namespace's, intact: fsck restores it).
+ *   3. both superblock copies, complete with the FORMATTING magic, and
+ *      the owner-list header with 63 free (zero) owner heads, persisted;
+ *   4. backup magic := NVFS_SB_MAGIC, persisted; 5. primary magic, persisted.
  * Record pages need no initialisation: a page no live owner reaches is free
- * and its contents are ignored.  A crash before step 3 leaves no magic: the
- * device reads as "not an nvfs namespace" and mkfs must be run again.
+ * and its contents are ignored.  A crash after 2 and before 4 leaves the
+ * formatting magic: the tools redo the format without -f.  After 4, the
+ * backup is valid and fsck restores the primary from it.
  */
 int
 nvfs_ns_format(struct nvfs_pmem *pm, uint64_t ns_bytes,
@@ -451,23 +462,24 @@ nvfs_ns_format(struct nvfs_pmem *pm, uint64_t ns_bytes,
 	rc = nvfs_ns_sb_init(&sb, ns_bytes, ns_uuid, label);
 	if (rc)
 		return rc;
-	sb.magic = 0;
 	char *primary = pm->base + NVFS_SB_OFF;
 	char *backup = pm->base + NVFS_SB_BACKUP_OFF;
+	if ((rc = nvfs_pmem_store64(pm, (uint64_t *)primary, NVFS_SB_MAGIC_FORMATTING)) ||
+	    (rc = nvfs_pmem_store64(pm, (uint64_t *)backup, NVFS_SB_MAGIC_FORMATTING)))
+		return rc;
+
+	sb.magic = NVFS_SB_MAGIC_FORMATTING;
 	memset(primary, 0, NVFS_OWNER_LIST_OFF - NVFS_SB_OFF);
 	memcpy(primary, &sb, sizeof(sb));
 	memcpy(backup, &sb, sizeof(sb));
-	rc = nvfs_pmem_persist(pm, primary, NVFS_OWNER_LIST_OFF - NVFS_SB_OFF);
-	if (rc)
-		return rc;
-
 	char *ol = pm->base + NVFS_OWNER_LIST_OFF;
 	memset(ol, 0, NVFS_OWNER_LIST_BYTES);
 	nvfs_ns_owner_list_hdr_init((struct nvfs_pm_owner_list_hdr *)ol,
 				    nvfs_ns_seed(&sb));
-	rc = nvfs_pmem_persist(pm, ol, NVFS_OWNER_LIST_BYTES);
-	if (rc)
+	if ((rc = nvfs_pmem_flush(pm, primary, NVFS_OWNER_LIST_OFF - NVFS_SB_OFF)) ||
+	    (rc = nvfs_pmem_flush(pm, ol, NVFS_OWNER_LIST_BYTES)))
 		return rc;
+	nvfs_pmem_drain(pm);
 
 	rc = nvfs_pmem_store64(pm, (uint64_t *)backup, NVFS_SB_MAGIC);
 	if (rc)

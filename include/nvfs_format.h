@@ -129,6 +129,9 @@ _Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__,
  * primary from it).  If both are valid they must be identical.
  */
 #define NVFS_SB_MAGIC        UINT64_C(0x3130534e7366766e) /* "nvfsNS01" */
+/* The magic of both copies while mkfs runs: an interrupted format is known
+ * as such (and may be redone without -f), never taken for a namespace. */
+#define NVFS_SB_MAGIC_FORMATTING UINT64_C(0x3f3f534e7366766e) /* "nvfsNS??" */
 #define NVFS_SB_BYTES        256u
 
 #define NVFS_FEATURE_COMPAT_SUPP     UINT64_C(0)

@@ -125,6 +125,7 @@ enum nvfs_ns_kind {
 	NVFS_NS_ZERO,     /* the probed ranges are all zero */
 	NVFS_NS_NVFS,     /* an nvfs superblock magic in either copy */
 	NVFS_NS_UNKNOWN,  /* non-zero data of some other kind */
+	NVFS_NS_TORN,     /* an interrupted nvfs format (formatting magic) */
 };
 
 /*
@@ -136,9 +137,10 @@ enum nvfs_ns_kind nvfs_ns_probe(const void *base, uint64_t dev_bytes);
 
 /*
  * nvfs_ns_format -- write a new, empty namespace of ns_bytes (<= the mapping)
- * onto pm.  Crash-safe in the sense that a torn format never looks valid:
- * every structure is written and persisted first, both superblock copies
- * with magic 0, and the magic words are stored and persisted last.
+ * onto pm.  Crash-safe in the sense that a torn format never looks valid,
+ * whatever subset of unflushed stores a crash keeps: both magics first
+ * become NVFS_SB_MAGIC_FORMATTING (each its own commit point), then every
+ * structure is written and persisted, and the real magics come last.
  * 0, -EINVAL (size/label), or the persist error.
  */
 int nvfs_ns_format(struct nvfs_pmem *pm, uint64_t ns_bytes,

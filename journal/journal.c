@@ -371,7 +371,10 @@ reserve(struct nvfs_journal *j, uint64_t need, uint64_t *ctr, uint64_t *lsn)
 	for (; !rc; rc = j->failed) {
 		if (j->set_open) {
 			struct jset_slot *s = slot(j, j->end_ctr - 1);
-			bool room = need <= bucket_left(j->head_lsn) &&
+			/* The end of the set's own bucket: bucket_left(head) would
+			 * be a whole bucket when the set ends exactly there. */
+			uint64_t set_bucket_end = s->lsn + bucket_left(s->lsn);
+			bool room = j->head_lsn + need <= set_bucket_end &&
 				    (s->nr_entries == 0 || s->bytes + need <= SET_SOFT_MAX_BYTES);
 			if (room && fits(j, need)) {
 				*ctr = j->end_ctr - 1;

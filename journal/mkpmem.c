@@ -23,12 +23,14 @@
 struct mk {
 	const char *path;
 	const struct nvfs_mkpmem_opts *o;
-	struct nvfs_pmem *pm;
+	int lock_fd;            /* holds the use lock from open to the end */
+	struct nvfs_pmem *pm;   /* mapped through a dup of lock_fd */
 	bool is_reg;            /* a regular file (else a character device) */
 	bool created;           /* this call created path */
-	bool sized;             /* this call sized an existing empty file */
+	bool resized;           /* this call changed an existing file's size */
+	uint64_t orig_bytes;    /* its size before */
 	uint64_t journal_bytes; /* fit_journal's choice */
-	dev_t dev;              /* identity of the created or sized file */
+	dev_t dev;              /* identity of the file */
 	ino_t ino;
 	uint64_t ns_bytes;      /* namespace size to format */
 };
@@ -99,120 +101,77 @@ sync_dir(const char *path)
 	}
 }
 
-/*
- * lock_and_size -- take the use lock on fd, as nvfs_pmem_open would, and
- * size the file; for a file that cannot be mapped yet (new or empty).
- */
+/* busy -- the error for a pmem someone else holds */
 static int
-lock_and_size(struct mk *m, int fd, uint64_t old_bytes)
+busy(const char *path)
 {
-	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
-		if (errno == EWOULDBLOCK)
-			return nvfs_err_set(EBUSY, "%s: pmem is in use by another "
-					    "process (a mounted nvfs, mkfs or fsck)",
-					    m->path);
-		return nvfs_err_set(errno, "%s: cannot lock: %s", m->path,
-				    strerror(errno));
-	}
-	return resize(m, fd, old_bytes, m->o->size);
+	return nvfs_err_set(EBUSY, "%s: pmem is in use by another process (a mounted "
+			    "nvfs, mkfs or fsck)", path);
 }
 
-/* create_file -- create path (exclusively) and size it */
+/*
+ * open_locked -- open (or, with -s, create) path and take the use lock on
+ * that descriptor; it is held until nvfs_mkpmem returns, so nobody can get
+ * in between the checks, the sizing and the format.  Types are checked on
+ * the path first: a FIFO or a device that is not a device-DAX is never
+ * opened.
+ */
 static int
-create_file(struct mk *m)
+open_locked(struct mk *m)
 {
-	struct stat st;
-	int fd, rc;
+	struct stat st, fst;
+	int flags = O_RDWR | O_CLOEXEC | O_NOCTTY | O_NONBLOCK;
 
-	fd = open(m->path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return nvfs_err_set(errno, "%s: cannot create: %s", m->path,
-				    strerror(errno));
-	if (fstat(fd, &st) < 0) {
-		rc = nvfs_err_set(errno, "%s: cannot stat: %s", m->path, strerror(errno));
-		close(fd);
-		(void)unlink(m->path); /* just made by O_EXCL, still empty */
-		return rc;
+	if (stat(m->path, &st) == 0) {
+		if (S_ISDIR(st.st_mode))
+			return nvfs_err_set(EINVAL, "%s: is a directory", m->path);
+		if (!S_ISREG(st.st_mode) && !S_ISCHR(st.st_mode))
+			return nvfs_err_set(EINVAL, "%s: not a regular file or a "
+					    "device-DAX character device", m->path);
+		if (S_ISCHR(st.st_mode)) {
+			/* nvfs_pmem_open_fd checks device-DAX; do it before open. */
+			struct nvfs_pmem *probe;
+			int rc = nvfs_pmem_open(m->path, NVFS_PMEM_RDONLY, &probe);
+			if (rc)
+				return rc == -EBUSY ? busy(m->path) : rc;
+			nvfs_pmem_close(&probe);
+		}
+		m->lock_fd = open(m->path, flags);
+	} else if (errno != ENOENT) {
+		return nvfs_err_set(errno, "%s: cannot stat: %s", m->path, strerror(errno));
+	} else if (!m->o->size) {
+		return nvfs_err_set(ENOENT, "%s: does not exist", m->path);
+	} else {
+		m->lock_fd = open(m->path, flags | O_CREAT | O_EXCL, 0600);
+		m->created = m->lock_fd >= 0;
 	}
-	m->created = true;
-	m->dev = st.st_dev;
-	m->ino = st.st_ino;
-	m->is_reg = true;
-	rc = lock_and_size(m, fd, 0);
-	close(fd);
-	if (!rc)
+	if (m->lock_fd < 0)
+		return nvfs_err_set(errno, "%s: cannot %s: %s", m->path,
+				    m->created ? "create" : "open", strerror(errno));
+	if (fstat(m->lock_fd, &fst) < 0)
+		return nvfs_err_set(errno, "%s: cannot stat: %s", m->path, strerror(errno));
+	m->dev = fst.st_dev;
+	m->ino = fst.st_ino;
+	m->is_reg = S_ISREG(fst.st_mode);
+	m->orig_bytes = m->is_reg ? (uint64_t)fst.st_size : 0;
+	if (flock(m->lock_fd, LOCK_EX | LOCK_NB) < 0)
+		return errno == EWOULDBLOCK ? busy(m->path)
+					    : nvfs_err_set(errno, "%s: cannot lock: %s",
+							   m->path, strerror(errno));
+	if (m->created)
 		sync_dir(m->path);
-	return rc;
+	return 0;
 }
 
-/*
- * not_devdax -- true if the character device st is known not to be a
- * device-DAX (its sysfs subsystem is not "dax"), for a clearer message than
- * libpmem2's.  Unknown (no sysfs) counts as "maybe", left to libpmem2.
- */
-static bool
-not_devdax(const struct stat *st)
-{
-	char link[128], target[256];
-	ssize_t n;
-
-	snprintf(link, sizeof(link), "/sys/dev/char/%u:%u/subsystem",
-		 major(st->st_rdev), minor(st->st_rdev));
-	n = readlink(link, target, sizeof(target) - 1);
-	if (n < 0)
-		return false;
-	target[n] = '\0';
-	const char *base = strrchr(target, '/');
-	return strcmp(base ? base + 1 : target, "dax") != 0;
-}
-
-/* check_existing -- file type and size of an existing path */
+/* existing_ns -- the -EEXIST error naming the namespace in sb */
 static int
-check_existing(struct mk *m, const struct stat *st)
+existing_ns(const struct mk *m, const struct nvfs_pm_sb *sb)
 {
-	int fd, rc;
-
-	if (S_ISCHR(st->st_mode) && not_devdax(st))
-		return nvfs_err_set(EINVAL, "%s: a character device that is not a "
-				    "device-DAX", m->path);
-	if (S_ISCHR(st->st_mode))
-		return 0; /* the size is known once mapped */
-	if (S_ISDIR(st->st_mode))
-		return nvfs_err_set(EINVAL, "%s: is a directory", m->path);
-	if (!S_ISREG(st->st_mode))
-		return nvfs_err_set(EINVAL, "%s: not a regular file or a device-DAX "
-				    "character device", m->path);
-	m->is_reg = true;
-	if (!m->o->size && (uint64_t)st->st_size < NVFS_MIN_NS_BYTES)
-		return too_small(m->path, (uint64_t)st->st_size);
-	if (st->st_size > 0)
-		return 0;
-	/* An empty file cannot be mapped: it holds nothing, so size it now. */
-	fd = open(m->path, O_RDWR | O_CLOEXEC);
-	if (fd < 0)
-		return nvfs_err_set(errno, "%s: cannot open: %s", m->path,
-				    strerror(errno));
-	rc = lock_and_size(m, fd, 0);
-	close(fd);
-	m->sized = rc == 0;
-	m->dev = st->st_dev;
-	m->ino = st->st_ino;
-	return rc;
-}
-
-/* existing_ns -- the -EEXIST error naming the namespace already there */
-static int
-existing_ns(const struct mk *m)
-{
-	struct nvfs_pm_sb sb;
 	char uuid[37], label[NVFS_LABEL_BYTES];
 
-	memcpy(&sb, m->pm->base + NVFS_SB_OFF, sizeof(sb));
-	if (sb.magic != NVFS_SB_MAGIC)
-		memcpy(&sb, m->pm->base + NVFS_SB_BACKUP_OFF, sizeof(sb));
-	nvfs_ns_uuid_str(sb.ns_uuid, uuid);
+	nvfs_ns_uuid_str(sb->ns_uuid, uuid);
 	for (size_t i = 0; i < sizeof(label); i++) {
-		char c = (char)sb.label[i];
+		char c = (char)sb->label[i];
 		label[i] = (c && (c < ' ' || c > '~')) ? '?' : c;
 	}
 	label[sizeof(label) - 1] = '\0';
@@ -220,52 +179,123 @@ existing_ns(const struct mk *m)
 			    "label '%s')", m->path, uuid, label);
 }
 
-/* check_content -- refuse to overwrite data unless forced */
+/* not_ours -- the -ENOTEMPTY error for other data at off */
 static int
-check_content(const struct mk *m)
+not_ours(const struct mk *m, uint64_t off)
 {
-	if (m->o->force)
-		return 0;
-	switch (nvfs_ns_probe(m->pm->base, m->pm->size)) {
-	case NVFS_NS_ZERO:
-		return 0;
-	case NVFS_NS_NVFS:
-		return existing_ns(m);
-	default:
-		return nvfs_err_set(ENOTEMPTY, "%s: holds non-zero data that is not an "
-				    "nvfs namespace (another file system?)", m->path);
-	}
+	return nvfs_err_set(ENOTEMPTY, "%s: holds non-zero data that is not an nvfs "
+			    "namespace (first at byte %llu; another file system?)",
+			    m->path, (unsigned long long)off);
 }
 
 /*
- * fit_size -- choose the namespace size: a device's -s must fit it; a
- * regular file is resized to -s (through the locked fd, then remapped).
+ * first_data -- offset of the first non-zero byte of the regular file, or
+ * -1 if it is all zero.  Only data extents are read (SEEK_DATA/SEEK_HOLE),
+ * so a sparse or freshly reserved file is checked quickly.
+ */
+static int64_t
+first_data(int fd, uint64_t size)
+{
+	static uint64_t buf[(1u << 20) / 8];
+	uint64_t off = 0;
+
+	while (off < size) {
+		off_t d = lseek(fd, (off_t)off, SEEK_DATA);
+		if (d < 0 && errno == ENXIO)
+			return -1;
+		if (d < 0)
+			d = (off_t)off; /* no SEEK_DATA: read everything */
+		off_t h = lseek(fd, d, SEEK_HOLE);
+		if (h < 0 || (uint64_t)h > size)
+			h = (off_t)size;
+		for (uint64_t p = (uint64_t)d; p < (uint64_t)h;) {
+			size_t want = (uint64_t)h - p < sizeof(buf) ? (size_t)((uint64_t)h - p)
+								    : sizeof(buf);
+			ssize_t n = pread(fd, buf, want, (off_t)p);
+			if (n <= 0)
+				return (int64_t)p; /* unreadable: treat as data */
+			for (size_t i = 0; i < (size_t)n; i++)
+				if (((uint8_t *)buf)[i])
+					return (int64_t)(p + i);
+			p += (uint64_t)n;
+		}
+		off = (uint64_t)h;
+	}
+	return -1;
+}
+
+/*
+ * check_content -- refuse to overwrite an nvfs namespace or other data
+ * unless forced.  An interrupted format (formatting magic) may be redone.
+ * A regular file is checked whole; a device where file systems, partition
+ * tables and nvfs keep their signatures (nvfs_ns_probe).
+ */
+static int
+check_content(struct mk *m)
+{
+	struct nvfs_pm_sb sb[2];
+
+	if (m->o->force || m->created)
+		return 0;
+	if (!m->is_reg) {
+		switch (nvfs_ns_probe(m->pm->base, m->pm->size)) {
+		case NVFS_NS_ZERO:
+		case NVFS_NS_TORN:
+			return 0;
+		case NVFS_NS_NVFS:
+			memcpy(&sb[0], m->pm->base + NVFS_SB_OFF, sizeof(sb[0]));
+			memcpy(&sb[1], m->pm->base + NVFS_SB_BACKUP_OFF, sizeof(sb[1]));
+			return existing_ns(m, sb[0].magic == NVFS_SB_MAGIC ? &sb[0] : &sb[1]);
+		default:
+			return not_ours(m, 0);
+		}
+	}
+	memset(sb, 0, sizeof(sb));
+	(void)!pread(m->lock_fd, &sb[0], sizeof(sb[0]), NVFS_SB_OFF);
+	(void)!pread(m->lock_fd, &sb[1], sizeof(sb[1]), NVFS_SB_BACKUP_OFF);
+	for (unsigned i = 0; i < 2; i++)
+		if (sb[i].magic == NVFS_SB_MAGIC)
+			return existing_ns(m, &sb[i]);
+	if (sb[0].magic == NVFS_SB_MAGIC_FORMATTING || sb[1].magic == NVFS_SB_MAGIC_FORMATTING)
+		return 0;
+	int64_t at = first_data(m->lock_fd, m->orig_bytes);
+	return at < 0 ? 0 : not_ours(m, (uint64_t)at);
+}
+
+/*
+ * fit_size -- choose the namespace size and map: a regular file is first
+ * resized to -s through the locked descriptor; a device's -s must fit it.
  */
 static int
 fit_size(struct mk *m)
 {
-	uint64_t have = m->pm->size;
 	int rc;
 
-	if (!m->is_reg) {
-		if (m->o->size > have)
-			return nvfs_err_set(EINVAL, "%s: size %llu is larger than the "
-					    "device (%llu bytes)", m->path,
-					    (unsigned long long)m->o->size,
-					    (unsigned long long)have);
-		m->ns_bytes = m->o->size ? m->o->size : have;
-		return m->ns_bytes < NVFS_MIN_NS_BYTES ? too_small(m->path, m->ns_bytes) : 0;
-	}
-	if (m->o->size && m->o->size != have) {
-		rc = resize(m, m->pm->fd, have, m->o->size);
-		nvfs_pmem_close(&m->pm);
+	if (m->is_reg && m->o->size && m->o->size != m->orig_bytes) {
+		rc = resize(m, m->lock_fd, m->orig_bytes, m->o->size);
 		if (rc)
 			return rc;
-		rc = nvfs_pmem_open(m->path, 0, &m->pm);
-		if (rc)
-			return rc;
+		m->resized = !m->created;
 	}
-	m->ns_bytes = m->pm->size;
+	if (m->is_reg) {
+		struct stat st;
+		if (fstat(m->lock_fd, &st) < 0)
+			return nvfs_err_set(errno, "%s: cannot stat: %s", m->path,
+					    strerror(errno));
+		if ((uint64_t)st.st_size < NVFS_MIN_NS_BYTES)
+			return too_small(m->path, (uint64_t)st.st_size);
+	}
+	int fd = dup(m->lock_fd); /* shares the lock; the mapping closes it */
+	if (fd < 0)
+		return nvfs_err_set(errno, "%s: dup: %s", m->path, strerror(errno));
+	if ((rc = nvfs_pmem_open_fd(fd, m->path, 0, &m->pm)))
+		return rc;
+	uint64_t have = m->pm->size;
+	if (!m->is_reg && m->o->size > have)
+		return nvfs_err_set(EINVAL, "%s: size %llu is larger than the device "
+				    "(%llu bytes)", m->path, (unsigned long long)m->o->size,
+				    (unsigned long long)have);
+	m->ns_bytes = !m->is_reg && m->o->size ? m->o->size : have;
 	return m->ns_bytes < NVFS_MIN_NS_BYTES ? too_small(m->path, m->ns_bytes) : 0;
 }
 
@@ -330,21 +360,22 @@ format(const struct mk *m, struct nvfs_mkpmem_info *info)
 }
 
 /*
- * undo -- after a failure, remove the file this call created, or empty
- * again the empty file it sized, if path is still that file.
+ * undo -- after a failure, remove the file this call created, or give an
+ * existing file it resized its old size back (it was all zero, or -f).
+ * Runs while the lock is still held, so the file is still ours.
  */
 static void
 undo(const struct mk *m)
 {
-	struct stat st;
 	char msg[512];
 
-	if (lstat(m->path, &st) < 0 || st.st_dev != m->dev || st.st_ino != m->ino)
+	if (!m->created && !m->resized)
 		return;
-	if (m->created ? unlink(m->path) == 0 : truncate(m->path, 0) == 0)
+	if (m->created ? unlink(m->path) == 0
+		       : ftruncate(m->lock_fd, (off_t)m->orig_bytes) == 0)
 		return;
 	snprintf(msg, sizeof(msg), "%s: cannot undo this failed attempt (%s the "
-		 "file): %s", m->path, m->created ? "remove" : "empty",
+		 "file): %s", m->path, m->created ? "remove" : "restore the size of",
 		 strerror(errno));
 	warn(m, msg);
 }
@@ -354,8 +385,7 @@ int
 nvfs_mkpmem(const char *path, const struct nvfs_mkpmem_opts *o,
 	    struct nvfs_mkpmem_info *info)
 {
-	struct mk m = { .path = path, .o = o };
-	struct stat st;
+	struct mk m = { .path = path, .o = o, .lock_fd = -1 };
 	int rc;
 
 	if (o->label && strlen(o->label) >= NVFS_LABEL_BYTES)
@@ -366,20 +396,17 @@ nvfs_mkpmem(const char *path, const struct nvfs_mkpmem_opts *o,
 	if (o->size > (uint64_t)INT64_MAX)
 		return nvfs_err_set(EFBIG, "%s: %llu bytes is too large for a file",
 				    path, (unsigned long long)o->size);
-	if (stat(path, &st) == 0)
-		rc = check_existing(&m, &st);
-	else if (errno != ENOENT)
-		rc = nvfs_err_set(errno, "%s: cannot stat: %s", path, strerror(errno));
-	else if (!o->size)
-		rc = nvfs_err_set(ENOENT, "%s: does not exist", path);
-	else
-		rc = create_file(&m);
-	if (!rc)
-		rc = nvfs_pmem_open(path, 0, &m.pm);
-	if (!rc && !m.created)
-		rc = check_content(&m);
-	if (!rc)
+	rc = open_locked(&m);
+	if (!rc && !m.is_reg) {
+		/* A device is mapped (it cannot be resized) before its probe. */
 		rc = fit_size(&m);
+		if (!rc)
+			rc = check_content(&m);
+	} else if (!rc) {
+		rc = check_content(&m);
+		if (!rc)
+			rc = fit_size(&m);
+	}
 	if (!rc)
 		rc = fit_journal(&m);
 	if (!rc)
@@ -387,8 +414,9 @@ nvfs_mkpmem(const char *path, const struct nvfs_mkpmem_opts *o,
 	if (!rc)
 		rc = make_journal(&m, info);
 	nvfs_pmem_close(&m.pm);
-	/* -EBUSY: someone else opened the file meanwhile; it is theirs now. */
-	if (rc && (m.created || m.sized) && rc != -EBUSY)
+	if (rc)
 		undo(&m);
+	if (m.lock_fd >= 0)
+		close(m.lock_fd);
 	return rc;
 }
