@@ -29,7 +29,7 @@ LIBDIRS  := common alloc journal
 LIBS      = $(foreach d,$(LIBDIRS),$(1)/lib$(d).a)
 TOOLS    := mkfs.nvfs fsck.nvfs mount.nvfs
 TEST_SRC := $(wildcard tests/*.c)
-BENCH    := alloc_bench
+BENCH    := alloc_bench journal_bench
 
 B  := build
 BS := build/san
@@ -72,6 +72,8 @@ $(B)/mount.nvfs: $(patsubst %.c,$(B)/%.o,$(wildcard mount/*.c)) $(call LIBS,$(B)
 	$(CC) $(CFLAGS) -o $@ $(filter %.o,$^) $(call REVLIBS,$(B)) $(LDLIBS)
 $(B)/alloc_bench: $(B)/bench/alloc_bench.o $(call LIBS,$(B))
 	$(CC) $(CFLAGS) -o $@ $< $(call REVLIBS,$(B)) $(LDLIBS)
+$(B)/journal_bench: $(B)/bench/journal_bench.o $(call LIBS,$(B))
+	$(CC) $(CFLAGS) -o $@ $< $(call REVLIBS,$(B)) $(LDLIBS)
 
 $(B)/nvfs_tests: $(patsubst %.c,$(B)/%.o,$(TEST_SRC)) $(call LIBS,$(B))
 	$(CC) $(CFLAGS) -o $@ $(filter %.o,$^) $(call REVLIBS,$(B)) $(LDLIBS) $(TEST_LDLIBS)
@@ -95,6 +97,7 @@ check-it: all
 
 bench: all
 	bench/alloc_bench.sh $(B)
+	bench/journal_bench.sh $(B)
 
 # ---- install ----------------------------------------------------------------
 install: all
