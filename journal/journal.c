@@ -186,6 +186,12 @@ find_blocks(struct nvfs_journal *j)
 		free(b.buckets);
 		return nvfs_err_set(-rc, "out of memory listing the journal's buckets");
 	}
+	if (b.nr_hdr + b.nr_buckets + b.nr_other == 0) {
+		/* An owner left by a create that failed for lack of space. */
+		free(b.buckets);
+		return nvfs_err_set(ENOENT, "the namespace has no journal (mkfs.nvfs "
+				    "creates one)");
+	}
 	if (b.nr_other)
 		rc = nvfs_err_set(EUCLEAN, "journal owner holds a block of order %u at "
 				  "%#llx: journal blocks are order 0 or %u (H3)",

@@ -121,6 +121,7 @@ open_locked(struct mk *m)
 {
 	struct stat st, fst;
 	int flags = O_RDWR | O_CLOEXEC | O_NOCTTY | O_NONBLOCK;
+	bool creating = false;
 
 	if (stat(m->path, &st) == 0) {
 		if (S_ISDIR(st.st_mode))
@@ -142,12 +143,13 @@ open_locked(struct mk *m)
 	} else if (!m->o->size) {
 		return nvfs_err_set(ENOENT, "%s: does not exist", m->path);
 	} else {
+		creating = true;
 		m->lock_fd = open(m->path, flags | O_CREAT | O_EXCL, 0600);
 		m->created = m->lock_fd >= 0;
 	}
 	if (m->lock_fd < 0)
 		return nvfs_err_set(errno, "%s: cannot %s: %s", m->path,
-				    m->created ? "create" : "open", strerror(errno));
+				    creating ? "create" : "open", strerror(errno));
 	if (fstat(m->lock_fd, &fst) < 0)
 		return nvfs_err_set(errno, "%s: cannot stat: %s", m->path, strerror(errno));
 	m->dev = fst.st_dev;

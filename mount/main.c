@@ -8,10 +8,12 @@
  * TEMPORARY: the nvfs file system itself is not implemented yet.  This
  * helper does everything a mount will do before starting the file system:
  * it parses the options, checks SOURCE and MOUNTPOINT, chooses the pmem,
- * creates and formats it if it is missing or all zero (nvfs_mkpmem, as
- * mkfs.nvfs does) or else validates it (nvfs_alloc_open) -- and then says
- * that nothing was mounted and exits 2.  The FUSE session will take over
- * from mount_fs().
+ * creates and formats it, with the default journal, if it is missing or all
+ * zero (nvfs_mkpmem, as mkfs.nvfs does) or else validates it
+ * (nvfs_alloc_open, then the journal, opened read-only and replayed without
+ * applying anything: a pmem without a journal or with a damaged one is
+ * refused) -- and then says that nothing was mounted and exits 2.  The FUSE
+ * session will take over from mount_fs().
  *
  * Errors, usage errors included, are one line "mount.nvfs: ..." on stderr
  * and exit 1.
@@ -37,6 +39,7 @@
 #include "nvfs_alloc.h"
 #include "nvfs_csum.h"
 #include "nvfs_err.h"
+#include "nvfs_journal.h"
 #include "nvfs_mkpmem.h"
 #include "nvfs_ns.h"
 #include "nvfs_parse.h"
@@ -45,6 +48,11 @@
 #define PROG "mount.nvfs"
 #define USAGE "usage: " PROG " SOURCE MOUNTPOINT [-o OPTIONS] [-f] [-n] [-s] [-v]"
 #define DEFAULT_PMEM_SIZE (UINT64_C(1) << 30)
+/* The smallest pmem that holds a namespace and the smallest journal: the
+ * metadata, 2 buckets and the journal's header page (nvfs_journal_fit). */
+#define MIN_PMEM_SIZE \
+	(NVFS_PAGES_OFF + NVFS_JOURNAL_MIN_BUCKETS * NVFS_JOURNAL_BUCKET_BYTES + \
+	 NVFS_PAGE_BYTES)
 #define EXIT_NOT_MOUNTED 2
 
 struct mnt {
@@ -99,7 +107,8 @@ help(void)
 	       "       pmem=PATH        the pmem (default: /var/lib/nvfs/NAME.pmem for\n"
 	       "                        root, else $XDG_STATE_HOME/nvfs/NAME.pmem)\n"
 	       "       pmem_size=SIZE   size of a pmem file created or formatted by\n"
-	       "                        this mount (K, M, G, T suffixes; default 1G)\n"
+	       "                        this mount (K, M, G, T suffixes; default 1G,\n"
+	       "                        at least %u bytes: 24 MiB and a page)\n"
 	       "       accepted and ignored: allow_other, default_permissions, ro, rw,\n"
 	       "       fsname=, subtype=, auto_unmount, _netdev, noauto, nofail,\n"
 	       "       defaults, user, users, x-*\n"
@@ -109,9 +118,11 @@ help(void)
 	       "  -v           verbose\n"
 	       "  --help       print this help and exit\n"
 	       "  --version    print the version and exit\n\n"
-	       "A missing or all-zero pmem is created and formatted; an existing\n"
-	       "one must hold a valid nvfs namespace (see mkfs.nvfs, fsck.nvfs).\n",
-	       USAGE);
+	       "A missing or all-zero pmem is created and formatted with a journal\n"
+	       "of a quarter of its pages (8 MiB to 1 GiB); an existing one must hold\n"
+	       "a valid nvfs namespace with an intact journal (see mkfs.nvfs,\n"
+	       "fsck.nvfs).\n",
+	       USAGE, (unsigned)MIN_PMEM_SIZE);
 }
 
 /* opt_ignored -- true for the mount/FUSE options this helper ignores */
@@ -133,6 +144,23 @@ opt_ignored(const char *opt)
 	return false;
 }
 
+/*
+ * pmem_size_check -- a pmem made by a mount gets the default journal, so it
+ * must hold the namespace metadata and at least the smallest journal
+ */
+static void
+pmem_size_check(const char *opt, uint64_t size)
+{
+	uint64_t journal = 0; /* the default */
+
+	if (size >= NVFS_MIN_NS_BYTES &&
+	    nvfs_journal_fit(size & ~(uint64_t)(NVFS_PAGE_BYTES - 1), &journal) == 0)
+		return;
+	die("option '%s': %llu bytes is too small: nvfs needs at least %u bytes (24 "
+	    "MiB and a page) for the namespace and its journal", opt,
+	    (unsigned long long)size, (unsigned)MIN_PMEM_SIZE);
+}
+
 /* parse_opt -- one item of -o; exits on a bad one */
 static void
 parse_opt(struct mnt *m, const char *opt)
@@ -147,10 +175,7 @@ parse_opt(struct mnt *m, const char *opt)
 	} else if (strncmp(opt, "pmem_size=", 10) == 0) {
 		if (nvfs_parse_size(opt + 10, &m->pmem_size))
 			die("option 'pmem_size': %s", nvfs_errmsg());
-		if (m->pmem_size < NVFS_MIN_NS_BYTES)
-			die("option '%s': %llu bytes is too small: nvfs needs at least "
-			    "%u bytes (%u MiB)", opt, (unsigned long long)m->pmem_size,
-			    NVFS_MIN_NS_BYTES, NVFS_MIN_NS_BYTES >> 20);
+		pmem_size_check(opt, m->pmem_size);
 		m->pmem_size_given = true;
 	} else if (!opt_ignored(opt)) {
 		if (!m->sloppy)
@@ -401,21 +426,58 @@ pmem_make(const struct mnt *m)
 	if (rc)
 		die("%s", nvfs_errmsg());
 	nvfs_ns_uuid_str(mi.uuid, uuid);
-	info("%s: %s nvfs namespace of %llu bytes, uuid %s, label '%s'", m->pmem,
-	     mi.created ? "created a new" : "formatted an empty pmem as an",
-	     (unsigned long long)mi.ns_bytes, uuid, label);
+	info("%s: %s nvfs namespace of %llu bytes, uuid %s, label '%s', journal "
+	     "%llu MiB", m->pmem, mi.created ? "created a new" :
+	     "formatted an empty pmem as an", (unsigned long long)mi.ns_bytes, uuid,
+	     label, (unsigned long long)(mi.journal_bytes >> 20));
 }
 
-/* pmem_validate -- open the namespace strictly and log what it is */
+/*
+ * journal_validate -- open the journal read-only and replay it without
+ * applying anything: it must exist and its log must be intact.  *st and *r
+ * describe it.  Exits on errors.
+ */
+static void
+journal_validate(const struct mnt *m, struct nvfs_alloc *a,
+		 struct nvfs_journal_stats *st, struct nvfs_journal_report *r)
+{
+	struct nvfs_journal *j;
+	int rc = nvfs_journal_open(a, NULL, NVFS_JOURNAL_RDONLY, &j);
+
+	if (rc == -ENOENT)
+		die("%s has no journal (made with mkfs.nvfs -J 0); make it with a "
+		    "journal (mkfs.nvfs -f overwrites it)", m->pmem);
+	if (rc)
+		die("%s: %s; run fsck.nvfs", m->pmem, nvfs_errmsg());
+	if (nvfs_journal_replay(j, NULL, NULL, r))
+		die("%s: journal replay: %s", m->pmem, nvfs_errmsg());
+	if (r->damaged)
+		die("%s: the journal is damaged at lsn %llu (seq %llu): %s; entries "
+		    "%llu..%llu after it could not be replayed; run fsck.nvfs -v",
+		    m->pmem, (unsigned long long)r->stop_lsn,
+		    (unsigned long long)r->stop_seq, r->reason,
+		    (unsigned long long)r->skipped_first_seq,
+		    (unsigned long long)r->skipped_last_seq);
+	nvfs_journal_stats(j, st);
+	nvfs_journal_close(&j);
+}
+
+/*
+ * pmem_validate -- open the namespace strictly, check its journal, and log
+ * what it is and how many entries a mount replays
+ */
 static void
 pmem_validate(const struct mnt *m)
 {
 	struct nvfs_alloc *a;
 	struct nvfs_alloc_stats st;
+	struct nvfs_journal_stats jst;
+	struct nvfs_journal_report r;
 	char line[1024], uuid[37];
 
 	if (nvfs_alloc_open(m->pmem, NULL, &a))
 		die("%s", nvfs_errmsg());
+	journal_validate(m, a, &jst, &r);
 	nvfs_pmem_describe(nvfs_alloc_pmem(a), line, sizeof(line));
 	info("%s", line);
 	if (nvfs_alloc_readonly(a))
@@ -429,6 +491,8 @@ pmem_validate(const struct mnt *m)
 		     (unsigned long long)(st.pages_total - st.pages_free),
 		     (unsigned long long)st.pages_total);
 	}
+	info("%s: journal %llu MiB, %llu entries to replay", m->pmem,
+	     (unsigned long long)(jst.ring_bytes >> 20), (unsigned long long)r.entries);
 	nvfs_alloc_close(&a);
 }
 

@@ -2,12 +2,18 @@
 /*
  * fsck.c -- fsck.nvfs: check (and by default repair) an nvfs namespace.
  *
- *     fsck.nvfs [-n] [-y] [-v] [-V] [-h] PMEM
+ *     fsck.nvfs [-n] [-y] [-v] [-V|--version] [-h|--help] PMEM
  *
  * -n checks read-only and never writes; the default (also -y, and -a/-p for
  * fsck(8) compatibility) repairs what it finds.  -f is accepted and ignored
  * (every run is a full check).  Each problem is one line
  * "fsck.nvfs: PMEM: <message> (repaired|not repaired)".
+ *
+ * After the allocator, the journal (if the namespace has one) is opened
+ * read-only and its committed entries are counted, as a mount would replay
+ * them.  The journal is never written: a journal that cannot be opened or
+ * whose log is damaged is an error left uncorrected (a mount replays the
+ * valid prefix of a damaged log).
  *
  * Exit status, as fsck(8) defines it (the bits may combine):
  *   0 clean, 1 errors corrected, 4 errors left uncorrected,
@@ -23,6 +29,7 @@
 
 #include "nvfs_alloc.h"
 #include "nvfs_err.h"
+#include "nvfs_journal.h"
 #include "nvfs_ns.h"
 #include "nvfs_pmem.h"
 
@@ -37,12 +44,37 @@
 /* owner allocations listed per owner with a single -v */
 #define LIST_CAP 50
 
+/* distinct journal entry types counted one by one; the rest is "other" */
+#define TYPE_CAP 64
+
+struct type_count {
+	uint32_t type;
+	uint64_t entries;
+	uint64_t bytes;                 /* payload */
+};
+
+/* what the journal check found */
+struct jcheck {
+	bool present;                   /* the journal owner exists */
+	bool opened;                    /* nvfs_journal_open succeeded */
+	uint64_t hdr_off;               /* the owner's order-0 block */
+	uint64_t *buckets;              /* its buckets, sorted: the ring order */
+	unsigned nr_buckets, cap;
+	bool oom;
+	struct nvfs_journal_stats st;
+	struct nvfs_journal_report rep;
+	struct type_count types[TYPE_CAP];
+	unsigned nr_types;
+	struct type_count other;        /* entries of types beyond TYPE_CAP */
+};
+
 struct fsck {
 	const char *path;
 	bool no_write;          /* -n */
 	bool repair;            /* -y, -a, -p */
 	int verbose;            /* number of -v */
 	unsigned left;          /* problems not repaired, beyond the open's */
+	unsigned journal_left;  /* journal problems (never repaired) */
 };
 
 /* help -- the full usage text, on stdout */
@@ -54,10 +86,12 @@ help(void)
 	       "  -n     check only, open read-only and never write\n"
 	       "  -y     repair without asking (the default; -a and -p are synonyms)\n"
 	       "  -f     accepted and ignored: every run is a full check\n"
-	       "  -v     describe the superblock, free space and every owner;\n"
-	       "         twice: list every allocation (else %d per owner)\n"
-	       "  -V     print the version and exit\n"
-	       "  -h     print this help and exit\n\n"
+	       "  -v     describe the superblock, free space, every owner and the\n"
+	       "         journal; twice: list every allocation (else %d per owner)\n"
+	       "  -V, --version  print the version and exit\n"
+	       "  -h, --help     print this help and exit\n\n"
+	       "The journal is checked read-only and never repaired: a mount replays\n"
+	       "its entries up to the first damaged set.\n\n"
 	       "Exit status: 0 clean, 1 errors corrected, 4 errors left uncorrected,\n"
 	       "8 operational error (cannot open, in use, not nvfs, unsupported,\n"
 	       "usage).\n", USAGE, LIST_CAP);
@@ -81,10 +115,15 @@ die(const char *fmt, ...)
 static void
 parse_args(int argc, char *argv[], struct fsck *f)
 {
+	static const struct option longopts[] = {
+		{ "version", no_argument, NULL, 'V' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
 	int c;
 
 	opterr = 0;
-	while ((c = getopt(argc, argv, "nyapfvVh")) != -1) {
+	while ((c = getopt_long(argc, argv, "nyapfvVh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'n':
 			f->no_write = true;
@@ -106,6 +145,8 @@ parse_args(int argc, char *argv[], struct fsck *f)
 			help();
 			exit(EXIT_CLEAN);
 		default:
+			if (!optopt)
+				die("unknown option '%s' (%s)", argv[optind - 1], USAGE);
 			die("unknown option '-%c' (%s)", optopt, USAGE);
 		}
 	}
@@ -247,10 +288,255 @@ owners_print(struct nvfs_alloc *a, const struct nvfs_alloc_stats *st, bool all)
 	}
 }
 
+/* ---- the journal ----------------------------------------------------------- */
+
+/* journal_block -- foreach callback: the journal owner's header and buckets */
+static int
+journal_block(void *arg, uint64_t off, unsigned order)
+{
+	struct jcheck *jc = arg;
+
+	if (order == 0) {
+		jc->hdr_off = off;
+		return 0;
+	}
+	if (order != NVFS_JOURNAL_BUCKET_ORDER)
+		return 0; /* nvfs_journal_open says what is wrong with it */
+	if (jc->nr_buckets == jc->cap) {
+		unsigned cap = jc->cap ? jc->cap * 2 : 16;
+		uint64_t *p = realloc(jc->buckets, cap * sizeof(*p));
+		if (!p) {
+			jc->oom = true;
+			return -ENOMEM;
+		}
+		jc->buckets = p;
+		jc->cap = cap;
+	}
+	jc->buckets[jc->nr_buckets++] = off;
+	return 0;
+}
+
+/* cmp_u64 -- for qsort */
+static int
+cmp_u64(const void *x, const void *y)
+{
+	uint64_t a = *(const uint64_t *)x, b = *(const uint64_t *)y;
+	return a < b ? -1 : a > b;
+}
+
+/* lsn_off -- the byte offset in PMEM of a journal lsn (0 if unknown) */
+static uint64_t
+lsn_off(const struct jcheck *jc, uint64_t lsn)
+{
+	uint64_t pos;
+
+	if (!jc->nr_buckets || jc->oom)
+		return 0;
+	pos = lsn % ((uint64_t)jc->nr_buckets * NVFS_JOURNAL_BUCKET_BYTES);
+	return jc->buckets[pos / NVFS_JOURNAL_BUCKET_BYTES] +
+	       pos % NVFS_JOURNAL_BUCKET_BYTES;
+}
+
+/* count_entry -- replay callback: tally an entry by type */
+static int
+count_entry(void *arg, const struct nvfs_journal_entry *e)
+{
+	struct jcheck *jc = arg;
+	struct type_count *t = NULL;
+
+	for (unsigned i = 0; i < jc->nr_types && !t; i++)
+		if (jc->types[i].type == e->type)
+			t = &jc->types[i];
+	if (!t && jc->nr_types < TYPE_CAP) {
+		t = &jc->types[jc->nr_types++];
+		t->type = e->type;
+	}
+	if (!t)
+		t = &jc->other;
+	t->entries++;
+	t->bytes += e->payload_bytes;
+	return 0;
+}
+
+/* journal_damage -- the problem line of a damaged log */
+static void
+journal_damage(struct fsck *f, const struct jcheck *jc)
+{
+	const struct nvfs_journal_report *r = &jc->rep;
+	char msg[1024];
+
+	snprintf(msg, sizeof(msg), "journal: damaged set at lsn %llu (offset %#llx), "
+		 "expected seq %llu: %s; %llu valid set%s after it, from lsn %llu, hold "
+		 "entries seq %llu..%llu, which are not replayed: a mount replays only "
+		 "the %llu entries before the damage; fsck.nvfs does not repair the "
+		 "journal", (unsigned long long)r->stop_lsn,
+		 (unsigned long long)lsn_off(jc, r->stop_lsn),
+		 (unsigned long long)r->stop_seq, r->reason,
+		 (unsigned long long)r->skipped_sets, r->skipped_sets == 1 ? "" : "s",
+		 (unsigned long long)r->skipped_from_lsn,
+		 (unsigned long long)r->skipped_first_seq,
+		 (unsigned long long)r->skipped_last_seq, (unsigned long long)r->entries);
+	problem(f, msg, false);
+	f->journal_left++;
+}
+
+/* journal_replay -- count the entries a mount would replay; 0 or fn's error */
+static int
+journal_replay(struct fsck *f, struct nvfs_journal *j, struct jcheck *jc)
+{
+	int rc = nvfs_journal_replay(j, count_entry, jc, &jc->rep);
+
+	if (rc) {
+		char msg[1024];
+		snprintf(msg, sizeof(msg), "journal: replay failed: %s", nvfs_errmsg());
+		problem(f, msg, false);
+		f->journal_left++;
+		return rc;
+	}
+	nvfs_journal_stats(j, &jc->st);
+	if (jc->rep.damaged)
+		journal_damage(f, jc);
+	return 0;
+}
+
+/*
+ * journal_check -- open the journal read-only (it is never written, whatever
+ * the mode) and count what a mount would replay; problems are left
+ * uncorrected.  A namespace without a journal owner has no journal.
+ */
+static void
+journal_check(struct fsck *f, struct nvfs_alloc *a, struct jcheck *jc)
+{
+	static const uint8_t uuid[NVFS_UUID_BYTES] = NVFS_JOURNAL_OWNER_UUID;
+	struct nvfs_journal *j;
+	char msg[1024];
+	int owner = nvfs_alloc_owner_find(a, uuid);
+
+	if (owner < 0)
+		return;
+	jc->present = true;
+	nvfs_alloc_foreach(a, owner, journal_block, jc);
+	if (jc->nr_buckets)
+		qsort(jc->buckets, jc->nr_buckets, sizeof(jc->buckets[0]), cmp_u64);
+	if (nvfs_journal_open(a, NULL, NVFS_JOURNAL_RDONLY, &j)) {
+		snprintf(msg, sizeof(msg), "cannot open the journal: %s; fsck.nvfs does "
+			 "not repair the journal, and a mount refuses it", nvfs_errmsg());
+		problem(f, msg, false);
+		f->journal_left++;
+		return;
+	}
+	jc->opened = journal_replay(f, j, jc) == 0;
+	nvfs_journal_close(&j);
+}
+
+/* cmp_type -- for qsort: by type */
+static int
+cmp_type(const void *x, const void *y)
+{
+	uint32_t a = ((const struct type_count *)x)->type;
+	uint32_t b = ((const struct type_count *)y)->type;
+	return a < b ? -1 : a > b;
+}
+
+/* journal_types_print -- the entries to replay, per type (-v) */
+static void
+journal_types_print(struct jcheck *jc)
+{
+	if (jc->nr_types)
+		qsort(jc->types, jc->nr_types, sizeof(jc->types[0]), cmp_type);
+	for (unsigned i = 0; i < jc->nr_types; i++)
+		printf("    type %u: %llu entries, %llu payload bytes\n", jc->types[i].type,
+		       (unsigned long long)jc->types[i].entries,
+		       (unsigned long long)jc->types[i].bytes);
+	if (jc->other.entries)
+		printf("    other types (beyond %u distinct): %llu entries, %llu payload "
+		       "bytes\n", TYPE_CAP, (unsigned long long)jc->other.entries,
+		       (unsigned long long)jc->other.bytes);
+}
+
+/* journal_end_print -- where and why replay stops; the damage (-v) */
+static void
+journal_end_print(const struct jcheck *jc)
+{
+	const struct nvfs_journal_report *r = &jc->rep;
+
+	printf("  log end       lsn %llu (offset %#llx), seq %llu: %s\n",
+	       (unsigned long long)r->stop_lsn,
+	       (unsigned long long)lsn_off(jc, r->stop_lsn),
+	       (unsigned long long)r->stop_seq, r->reason);
+	if (r->damaged)
+		printf("  damaged       %llu valid sets after the end, from lsn %llu "
+		       "(offset %#llx), hold seq %llu..%llu: not replayed\n",
+		       (unsigned long long)r->skipped_sets,
+		       (unsigned long long)r->skipped_from_lsn,
+		       (unsigned long long)lsn_off(jc, r->skipped_from_lsn),
+		       (unsigned long long)r->skipped_first_seq,
+		       (unsigned long long)r->skipped_last_seq);
+}
+
+/* journal_print -- the journal's geometry, tail, head and entries (-v) */
+static void
+journal_print(struct jcheck *jc)
+{
+	const struct nvfs_journal_stats *st = &jc->st;
+	char sz[32];
+
+	if (!jc->present) {
+		printf("journal: no journal (mkfs.nvfs -J 0 makes a namespace without one)\n");
+		return;
+	}
+	if (!jc->opened || !jc->nr_buckets || jc->oom) {
+		printf("journal: %s\n", jc->opened ? "out of memory listing its buckets"
+						   : "cannot be opened (see above)");
+		return;
+	}
+	printf("journal: %llu MiB\n"
+	       "  buckets       %u of %s, ring %llu bytes, first at %#llx, last at %#llx\n"
+	       "  header page   %#llx\n"
+	       "  tail          lsn %llu, seq %llu\n"
+	       "  head          lsn %llu, committed seq %llu\n"
+	       "  used          %llu of %llu bytes (%.1f%%)\n"
+	       "  to replay     %llu entries in %llu sets, %llu payload bytes\n",
+	       (unsigned long long)(st->ring_bytes >> 20), st->nr_buckets,
+	       size_str(NVFS_JOURNAL_BUCKET_BYTES, sz, sizeof(sz)),
+	       (unsigned long long)st->ring_bytes, (unsigned long long)jc->buckets[0],
+	       (unsigned long long)jc->buckets[jc->nr_buckets - 1],
+	       (unsigned long long)jc->hdr_off,
+	       (unsigned long long)st->tail_lsn, (unsigned long long)st->tail_seq,
+	       (unsigned long long)st->head_lsn, (unsigned long long)st->committed_seq,
+	       (unsigned long long)st->used_bytes, (unsigned long long)st->ring_bytes,
+	       (double)st->used_bytes * 100 / (double)st->ring_bytes,
+	       (unsigned long long)jc->rep.entries, (unsigned long long)jc->rep.sets,
+	       (unsigned long long)jc->rep.payload_bytes);
+	journal_types_print(jc);
+	journal_end_print(jc);
+}
+
+/* journal_summary -- the journal's part of the summary line */
+static const char *
+journal_summary(const struct jcheck *jc, char *buf, size_t len)
+{
+	const struct nvfs_journal_report *r = &jc->rep;
+
+	if (!jc->present)
+		snprintf(buf, len, "no journal");
+	else if (!jc->opened)
+		snprintf(buf, len, "journal unusable");
+	else if (r->damaged)
+		snprintf(buf, len, "journal %llu MiB, %llu entries to replay, damaged "
+			 "after them", (unsigned long long)(jc->st.ring_bytes >> 20),
+			 (unsigned long long)r->entries);
+	else
+		snprintf(buf, len, "journal %llu MiB, %llu entries to replay",
+			 (unsigned long long)(jc->st.ring_bytes >> 20),
+			 (unsigned long long)r->entries);
+	return buf;
+}
+
 /* verbose_print -- everything -v describes */
 static void
 verbose_print(const struct fsck *f, struct nvfs_alloc *a,
-	      const struct nvfs_alloc_stats *st)
+	      const struct nvfs_alloc_stats *st, struct jcheck *jc)
 {
 	char line[1024];
 
@@ -259,15 +545,17 @@ verbose_print(const struct fsck *f, struct nvfs_alloc *a,
 	printf("%s\n", line);
 	free_print(st);
 	owners_print(a, st, f->verbose > 1);
+	journal_print(jc);
 }
 
 /* summary -- the one-line result; returns the exit status */
 static int
 summary(const struct fsck *f, const struct nvfs_alloc_opts *o,
-	const struct nvfs_alloc_stats *st)
+	const struct nvfs_alloc_stats *st, const struct jcheck *jc)
 {
-	unsigned left = o->nr_problems - o->nr_repaired + f->left;
-	char what[160];
+	unsigned repairable = o->nr_problems - o->nr_repaired + f->left;
+	unsigned left = repairable + f->journal_left;
+	char what[160], journal[128];
 	int n = 0;
 
 	if (o->nr_repaired)
@@ -276,22 +564,25 @@ summary(const struct fsck *f, const struct nvfs_alloc_opts *o,
 			     left ? ", " : "");
 	if (left)
 		snprintf(what + n, sizeof(what) - (size_t)n, "%u error%s left "
-			 "uncorrected%s", left, left == 1 ? "" : "s", f->no_write ?
+			 "uncorrected%s", left, left == 1 ? "" : "s",
+			 f->no_write && repairable ?
 			 " (checked with -n; run without -n to repair)" : "");
 	if (!left && !o->nr_repaired)
 		snprintf(what, sizeof(what), "clean");
-	printf("%s: %s, %u owners, %llu records, %llu/%llu pages used\n", f->path,
+	printf("%s: %s, %u owners, %llu records, %llu/%llu pages used, %s\n", f->path,
 	       what, st->owners, (unsigned long long)st->records,
 	       (unsigned long long)(st->pages_total - st->pages_free),
-	       (unsigned long long)st->pages_total);
+	       (unsigned long long)st->pages_total,
+	       journal_summary(jc, journal, sizeof(journal)));
 	return (o->nr_repaired ? EXIT_CORRECTED : 0) | (left ? EXIT_LEFT : 0);
 }
 
-/* main -- open in CHECK mode, verify, report */
+/* main -- open in CHECK mode, verify, check the journal, report */
 int
 main(int argc, char *argv[])
 {
 	struct fsck f = { 0 };
+	struct jcheck jc = { 0 };
 	struct nvfs_alloc_stats st;
 	struct nvfs_alloc *a;
 	int rc;
@@ -314,10 +605,12 @@ main(int argc, char *argv[])
 		problem(&f, nvfs_errmsg(), false);
 		f.left++;
 	}
+	journal_check(&f, a, &jc);
 	nvfs_alloc_stats(a, &st);
 	if (f.verbose)
-		verbose_print(&f, a, &st);
-	rc = summary(&f, &o, &st);
+		verbose_print(&f, a, &st, &jc);
+	rc = summary(&f, &o, &st, &jc);
 	nvfs_alloc_close(&a);
+	free(jc.buckets);
 	return rc;
 }

@@ -3,10 +3,13 @@
  * mkfs.c -- mkfs.nvfs: make a pmem file or device-DAX an empty nvfs
  * namespace.
  *
- *     mkfs.nvfs [-s SIZE] [-f] [-L LABEL] [-V|--version] [-h|--help] PMEM
+ *     mkfs.nvfs [-s SIZE] [-J SIZE] [-f] [-L LABEL] [-V|--version] [-h|--help]
+ *               PMEM
  *
  * A missing PMEM is created when -s is given.  Data already on PMEM (an
  * nvfs namespace or anything else non-zero) is only overwritten with -f.
+ * The namespace gets a journal of -J SIZE (default: nvfs_journal_fit's),
+ * none with -J 0.
  * Every error is one line on stderr starting "mkfs.nvfs: "; exit status 0
  * on success, 1 on any error.  The work is done by nvfs_mkpmem.
  */
@@ -23,6 +26,11 @@
 
 #define PROG "mkfs.nvfs"
 #define USAGE "usage: " PROG " [-s SIZE] [-J SIZE] [-f] [-L LABEL] [-V] [-h] PMEM"
+/* The smallest namespace with a journal: the metadata, 2 buckets and the
+ * journal's header page (nvfs_journal_fit). */
+#define MIN_JOURNAL_NS_BYTES \
+	(NVFS_PAGES_OFF + NVFS_JOURNAL_MIN_BUCKETS * NVFS_JOURNAL_BUCKET_BYTES + \
+	 NVFS_PAGE_BYTES)
 
 struct args {
 	const char *path;
@@ -31,6 +39,7 @@ struct args {
 	bool size_given;
 	bool force;
 	uint64_t journal_bytes;
+	bool journal_given;
 	bool no_journal;
 };
 
@@ -43,7 +52,8 @@ help(void)
 	       "  -s SIZE   size of the namespace in bytes; suffixes K, M, G, T (and\n"
 	       "            KiB...) are binary multiples.  A missing PMEM is created\n"
 	       "            with this size and an existing file is resized to it.\n"
-	       "            Default: the whole file or device.  Minimum: %u bytes.\n"
+	       "            Default: the whole file or device.  Minimum: %u bytes\n"
+	       "            with -J 0, %u bytes with the smallest journal.\n"
 	       "  -f        overwrite an existing nvfs namespace or other data\n"
 	       "  -J SIZE   size of the journal, in whole 4 MiB buckets (at least 8 MiB);\n"
 	       "            default: a quarter of the namespace, 8 MiB to 1 GiB.\n"
@@ -51,7 +61,8 @@ help(void)
 	       "  -L LABEL  a label of at most %u bytes\n"
 	       "  -V, --version  print the version and exit\n"
 	       "  -h, --help     print this help and exit\n",
-	       USAGE, NVFS_MIN_NS_BYTES, NVFS_LABEL_BYTES - 1);
+	       USAGE, NVFS_MIN_NS_BYTES, (unsigned)MIN_JOURNAL_NS_BYTES,
+	       NVFS_LABEL_BYTES - 1);
 }
 
 /* die -- print one line "mkfs.nvfs: ..." on stderr and exit 1 */
@@ -85,6 +96,7 @@ parse_opt(int c, struct args *a)
 		if (nvfs_parse_size(optarg, &a->journal_bytes))
 			die("%s", nvfs_errmsg());
 		a->no_journal = a->journal_bytes == 0;
+		a->journal_given = true;
 		break;
 	case 'L':
 		if (strlen(optarg) >= NVFS_LABEL_BYTES)
@@ -179,6 +191,9 @@ main(int argc, char *argv[])
 		die("%s; give -s SIZE to create it", nvfs_errmsg());
 	if (rc == -EEXIST || rc == -ENOTEMPTY)
 		die("%s; use -f to overwrite it", nvfs_errmsg());
+	if (rc == -ENOSPC && !a.journal_given)
+		die("%s; give a larger -s, or -J 0 for a namespace without a journal",
+		    nvfs_errmsg());
 	if (rc)
 		die("%s", nvfs_errmsg());
 	summary(&a, &info);

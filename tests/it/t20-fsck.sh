@@ -4,7 +4,8 @@
 # superblock and owner-list damage, and the -v report.  Corruption is one or
 # a few bytes written with dd conv=notrunc at offsets from nvfs_format.h.
 # Owner chains and records need a running allocator: the CUnit suites cover
-# their corruption.
+# their corruption.  A fresh namespace has a journal (its owner is in slot
+# 0); t25-fsck-journal.sh checks the journal itself.
 set -u
 B=$(cd "${1:-${NVFS_BUILD:-build}}" && pwd) || exit 1
 MKFS=$B/mkfs.nvfs
@@ -71,7 +72,7 @@ release_lock() { kill "$holder"; wait "$holder" 2>/dev/null; holder=; }
 SB=4096         # primary superblock (NVFS_SB_OFF)
 SB2=6144        # backup copy (NVFS_SB_BACKUP_OFF)
 OL=8192         # owner list header (NVFS_OWNER_LIST_OFF)
-SLOT0_COMMIT=$((OL + 64 + 48))
+SLOT1_COMMIT=$((OL + 64 + 128 + 48))    # a free slot
 # poke FILE OFFSET BYTES -- overwrite bytes in place
 poke() { printf '%s' "$3" | dd of="$1" bs=1 seek="$2" conv=notrunc status=none; }
 # sbset FILE COPY_OFF FIELD_OFF BYTES VALUE -- store VALUE (little-endian,
@@ -121,14 +122,19 @@ expect_err1 "no arguments" 8 "missing PMEM argument.*usage: fsck.nvfs" "$FSCK"
 expect_err1 "unknown option" 8 "unknown option '-x'" "$FSCK" -x "$T/p"
 expect_err1 "-n with -y" 8 "-n cannot be combined with -y" "$FSCK" -n -y "$T/p"
 expect_err1 "two PMEMs" 8 "unexpected argument" "$FSCK" "$T/p" "$T/q"
+expect_err1 "unknown long option" 8 "unknown option '--bogus'" "$FSCK" --bogus "$T/p"
 expect "-V" 0 "^fsck.nvfs \(nvfs\) [0-9]" "$FSCK" -V
+expect "--version" 0 "^fsck.nvfs \(nvfs\) [0-9]" "$FSCK" --version
 expect "-h" 0 "usage: fsck.nvfs" "$FSCK" -h
+expect "--help" 0 "usage: fsck.nvfs" "$FSCK" --help
+assert "  ... --help names --version" grep -q -- "-V, --version" "$T/.all"
+assert "  ... --help mentions the journal" grep -q "journal" "$T/.all"
 
 # cannot open / not nvfs: 8
 expect_err1 "missing file" 8 "$T/nope: cannot open: No such file or directory" "$FSCK" "$T/nope"
 assert "  ... not created" test ! -e "$T/nope"
 mkdir "$T/dir"
-expect_err1 "a directory" 8 "$T/dir: cannot open: Is a directory" "$FSCK" "$T/dir"
+expect_err1 "a directory" 8 "$T/dir: not a regular file or a device-DAX" "$FSCK" "$T/dir"
 expect_err1 "a directory, -n" 8 "$T/dir: not a regular file or a device-DAX" "$FSCK" -n "$T/dir"
 truncate -s 32M "$T/zero"
 expect_err1 "all-zero file" 8 "not an nvfs namespace" "$FSCK" "$T/zero"
@@ -139,20 +145,34 @@ assert "  ... unchanged" test "$(sum "$T/random")" = "$before"
 : >"$T/empty"
 expect_err1 "empty file" 8 "$T/empty: file is empty" "$FSCK" "$T/empty"
 
-# a fresh namespace is clean in every mode
+# a fresh namespace is clean in every mode (its journal: 2 buckets of 4 MiB
+# and a header page)
 fresh p
 for opt in "" -n -y -a -p -f; do
-	expect "fresh namespace, fsck $opt" 0 "^$T/p: clean, 0 owners, 0 records, 0/4096 pages used$" "$FSCK" $opt "$T/p"
+	expect "fresh namespace, fsck $opt" 0 "^$T/p: clean, 1 owners, 3 records, 2049/4096 pages used, journal 8 MiB, 0 entries to replay$" "$FSCK" $opt "$T/p"
 done
 expect "fsck -v" 0 "ns uuid +$u" "$FSCK" -v "$T/p"
 for re in "^superblock:" "version +1$" "features +compat 0x0, incompat 0x0, ro_compat 0x0" \
 	  "set uuid +$u" "label +'fscktest'" "ns_bytes +33554432" "pages_off +16777216" \
 	  "pages_total +4096" "format time +[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}Z" \
-	  "$T/p: 33554432 bytes, store granularity page" "free space: 4096 of 4096 pages" \
-	  "order 12 \(16 MiB\): 1 blocks" "^owners: 0" "clean"; do
+	  "$T/p: 33554432 bytes, store granularity page" "free space: 2047 of 4096 pages" \
+	  "order 10 \(4 MiB\): 1 blocks" "order  0 \(4 KiB\): 1 blocks" "^owners: 1" \
+	  "slot 0: uuid 6e766673-2d6a-6f75-726e-616c00000001, label 'journal', 3 allocations, 2049 pages, 1 record pages" \
+	  "^    0x[0-9a-f]{12} order 10 4 MiB$" "^    0x[0-9a-f]{12} order  0 4 KiB$" \
+	  "^journal: 8 MiB$" "^  buckets +2 of 4 MiB, ring 8388608 bytes" "^  tail +lsn 0, seq 1$" \
+	  "^  to replay +0 entries" "clean"; do
 	if grep -Eq -- "$re" "$T/.all"; then ok "  ... -v shows /$re/"; else fail "  ... -v shows /$re/"; fi
 done
 assert "  ... -v lists no empty order" test "$(grep -c 'order .*: 0 blocks' "$T/.all")" = 0
+# and one without a journal
+"$MKFS" -s 32M -J 0 "$T/nj" >/dev/null
+for opt in "" -n; do
+	expect "fresh namespace without a journal, fsck $opt" 0 "^$T/nj: clean, 0 owners, 0 records, 0/4096 pages used, no journal$" "$FSCK" $opt "$T/nj"
+done
+expect "  ... fsck -v" 0 "free space: 4096 of 4096 pages" "$FSCK" -v "$T/nj"
+for re in "order 12 \(16 MiB\): 1 blocks" "^owners: 0" "^journal: no journal"; do
+	if grep -Eq -- "$re" "$T/.all"; then ok "  ... -v shows /$re/"; else fail "  ... -v shows /$re/"; fi
+done
 
 # (a) primary superblock magic: opens from the backup; -n reports (4) and
 # writes nothing; a repair (1) rewrites it from the backup; then clean (0)
@@ -247,17 +267,17 @@ expect "  ... second run clean" 0 "clean" "$FSCK" "$T/o"
 # a free owner slot whose commit word became non-zero: a live head with a
 # bad commit (O1); the repair frees the slot again
 fresh h
-poke "$T/h" $SLOT0_COMMIT XXXXXXXX
+poke "$T/h" $SLOT1_COMMIT XXXXXXXX
 before=$(sum "$T/h")
-expect "garbage commit word in slot 0, -n" 4 "owner slot 0 at 0x2040: commit checksum mismatch at offset 0x2070 \(O1\) \(not repaired\)" "$FSCK" -n "$T/h"
+expect "garbage commit word in slot 1, -n" 4 "owner slot 1 at 0x20c0: commit checksum mismatch at offset 0x20f0 \(O1\); dropping owner slot 1 .*\(not repaired\)$" "$FSCK" -n "$T/h"
 assert "  ... -n wrote nothing" test "$(sum "$T/h")" = "$before"
-expect "garbage commit word in slot 0, repair" 1 "owner slot 0 .*\(repaired\)" "$FSCK" "$T/h"
-expect "  ... second run clean" 0 "clean, 0 owners" "$FSCK" "$T/h"
+expect "garbage commit word in slot 1, repair" 1 "owner slot 1 .*\(repaired\)" "$FSCK" "$T/h"
+expect "  ... second run clean, the journal intact" 0 "clean, 1 owners, 3 records, 2049/4096 pages used, journal 8 MiB" "$FSCK" "$T/h"
 
 # several problems at once are each reported, and counted
 fresh m
 poke "$T/m" $SB X
-poke "$T/m" $SLOT0_COMMIT XXXXXXXX
+poke "$T/m" $SLOT1_COMMIT XXXXXXXX
 expect "two problems, -n" 4 "2 errors left uncorrected" "$FSCK" -n "$T/m"
 assert "  ... one line each" test "$(grep -c 'not repaired)$' "$T/.all")" = 2
 expect "two problems, repair" 1 "2 errors corrected" "$FSCK" "$T/m"

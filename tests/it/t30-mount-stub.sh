@@ -1,14 +1,18 @@
 #!/bin/bash
 # t30-mount-stub.sh BUILD_DIR -- the temporary mount.nvfs: option parsing,
 # SOURCE/MOUNTPOINT checks, choosing, creating, formatting and validating
-# the pmem.  Until the file system exists, a successful run exits 2 with
-# "... not implemented yet, nothing was mounted"; errors exit 1 with one line.
+# the pmem, and checking its journal (read-only: a pmem without a journal or
+# with a damaged one is refused).  Until the file system exists, a
+# successful run exits 2 with "... not implemented yet, nothing was
+# mounted"; errors exit 1 with one line.
 # NVFS_STATE_DIR (undocumented) replaces /var/lib/nvfs so that the default
 # pmem path can be tested without touching the system.
 set -u
 B=$(cd "${1:-${NVFS_BUILD:-build}}" && pwd) || exit 1
 MOUNT=$B/mount.nvfs
 FSCK=$B/fsck.nvfs
+MKFS=$B/mkfs.nvfs
+MINJ=25169920   # the smallest pmem with a journal: 16 MiB + 2 buckets of 4 MiB + a page
 T=$(mktemp -d /dev/shm/nvfs-it.XXXXXX) || exit 1
 holder=
 cleanup() {
@@ -105,6 +109,24 @@ CEOF
 	"$T/.sbset" "$@"
 }
 
+# jappend PMEM SPEC... -- tests/it/jappend.c (append entries to the journal
+# and list them), built on first use against the libraries in $B.
+# Returns 2 if it cannot be built.
+jappend() {
+	if [ ! -x "$T/.jappend" ]; then
+		local root
+		root=$(cd "$(dirname "$0")/../.." && pwd) || return 2
+		command -v cc >/dev/null 2>&1 || return 2
+		# shellcheck disable=SC2046
+		cc -std=gnu11 -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 -I"$root/include" \
+			-o "$T/.jappend" "$root/tests/it/jappend.c" "$B/libjournal.a" \
+			"$B/liballoc.a" "$B/libcommon.a" \
+			$(pkg-config --libs libpmem2 libxxhash 2>/dev/null || echo -lpmem2 -lxxhash) \
+			-pthread >"$T/.jappend.log" 2>&1 || return 2
+	fi
+	"$T/.jappend" "$@"
+}
+
 NOTYET="pmem .* is ready; the nvfs file system itself is not implemented yet, nothing was mounted"
 S=$T/src
 M=$T/mnt
@@ -130,8 +152,13 @@ expect_err1 "unknown option in a second -o" 1 "unknown option 'size=1'" "$MOUNT"
 expect_err1 "pmem= without a path" 1 "option 'pmem=' needs a path" "$MOUNT" "$S" "$M" -o pmem=
 expect_err1 "bad pmem_size" 1 "invalid size '12Q'" "$MOUNT" "$S" "$M" -o pmem="$p",pmem_size=12Q
 expect_err1 "empty pmem_size" 1 "invalid size ''" "$MOUNT" "$S" "$M" -o pmem="$p",pmem_size=
-expect_err1 "pmem_size too small" 1 "pmem_size=16M': 16777216 bytes is too small: nvfs needs at least 17825792" \
+expect_err1 "pmem_size too small" 1 "pmem_size=16M': 16777216 bytes is too small: nvfs needs at least $MINJ bytes \(24 MiB and a page\) for the namespace and its journal$" \
 	"$MOUNT" "$S" "$M" -o pmem="$p",pmem_size=16M
+expect_err1 "pmem_size too small for the journal" 1 "pmem_size=24M': 25165824 bytes is too small: nvfs needs at least $MINJ bytes" \
+	"$MOUNT" "$S" "$M" -o pmem="$p",pmem_size=24M
+expect_err1 "pmem_size a page too small for the journal" 1 "pmem_size=$((MINJ - 4096))': $((MINJ - 4096)) bytes is too small" \
+	"$MOUNT" "$S" "$M" -o pmem="$p",pmem_size=$((MINJ - 4096))
+expect_err1 "pmem_size 0" 1 "pmem_size=0': 0 bytes is too small" "$MOUNT" "$S" "$M" -o pmem="$p",pmem_size=0
 assert "  ... option errors create nothing" test ! -e "$p" -a ! -e "$T/state"
 
 # SOURCE and MOUNTPOINT
@@ -145,7 +172,7 @@ expect_err1 "MOUNTPOINT inside SOURCE through a symlink" 1 "MOUNTPOINT $T/link i
 expect_err1 "MOUNTPOINT == SOURCE" 1 "MOUNTPOINT $S/../src is the same directory as SOURCE $S" "$MOUNT" "$S" "$S/../src" -o pmem="$p"
 expect_err1 "SOURCE / contains every MOUNTPOINT" 1 "MOUNTPOINT $M is inside SOURCE /" "$MOUNT" / "$M" -o pmem="$p"
 mkdir "$T/srcx"
-expect "a sibling with SOURCE as prefix is not inside" 2 "$NOTYET" "$MOUNT" "$S" "$T/srcx" -o pmem="$T/sib.pmem",pmem_size=20M
+expect "a sibling with SOURCE as prefix is not inside" 2 "$NOTYET" "$MOUNT" "$S" "$T/srcx" -o pmem="$T/sib.pmem",pmem_size=32M
 expect_err1 "pmem inside SOURCE" 1 "pmem $S/p is inside SOURCE" "$MOUNT" "$S" "$M" -o pmem="$S/p"
 expect_err1 "pmem inside MOUNTPOINT" 1 "pmem $M/p is inside MOUNTPOINT" "$MOUNT" "$S" "$M" -o pmem="$M/p"
 assert "  ... nothing created" test ! -e "$p" -a ! -e "$S/p" -a ! -e "$M/p"
@@ -164,14 +191,16 @@ expect_err1 "pmem in a missing directory" 1 "$T/nodir/p: cannot create: No such 
 
 # pmem=FILE,pmem_size=64M: created and formatted, then exit 2
 expect "new pmem" 2 "$NOTYET" "$MOUNT" "$S" "$M" -o pmem="$p",pmem_size=64M
-assert "  ... says it created it" grep -Eq "$p: created a new nvfs namespace of 67108864 bytes, uuid [0-9a-f-]{36}, label 'src'" "$T/.all"
+assert "  ... says it created it, with the default journal" grep -Eq "^mount.nvfs: $p: created a new nvfs namespace of 67108864 bytes, uuid [0-9a-f-]{36}, label 'src', journal 12 MiB$" "$T/.all"
+assert "  ... and that a mount replays nothing" grep -q "^mount.nvfs: $p: journal 12 MiB, 0 entries to replay$" "$T/.all"
 assert "  ... logs the granularity" grep -q "^mount.nvfs: $p: 67108864 bytes, store granularity page" "$T/.all"
 u=$(grep -Eo 'uuid [0-9a-f-]{36}' "$T/.all" | head -1 | cut -d' ' -f2)
 assert "  ... 64 MiB, mode 0600" test "$(stat -c '%s %a' "$p")" = "67108864 600"
-expect "  ... fsck clean" 0 "clean" "$FSCK" "$p"
+expect "  ... fsck clean" 0 "clean, 1 owners, 4 records, 3073/12288 pages used, journal 12 MiB, 0 entries to replay$" "$FSCK" "$p"
 before=$(sum "$p")
 expect "same pmem again: validated" 2 "$NOTYET" "$MOUNT" "$S" "$M" -o pmem="$p",pmem_size=64M
 assert "  ... not formatted again" test "$(grep -c 'created\|formatted' "$T/.all")" = 0
+assert "  ... the journal checked" grep -q "^mount.nvfs: $p: journal 12 MiB, 0 entries to replay$" "$T/.all"
 assert "  ... unchanged" test "$(sum "$p")" = "$before"
 expect "  ... fsck clean, same uuid" 0 "ns uuid +$u" "$FSCK" -v "$p"
 expect "same pmem, other pmem_size: not resized" 2 "$NOTYET" "$MOUNT" "$S" "$M" -o pmem_size=128M,pmem="$p"
@@ -179,19 +208,54 @@ assert "  ... unchanged" test "$(sum "$p")" = "$before"
 expect "ignored mount and FUSE options" 2 "$NOTYET" "$MOUNT" "$S" "$M" -o \
 	"allow_other,default_permissions,ro,rw,fsname=nvfs,subtype=nvfs,auto_unmount,_netdev,noauto,nofail,defaults,user,users,x-systemd.automount,x-foo=1,,pmem=$p"
 expect "-s (sloppy) ignores unknown options" 2 "$NOTYET" "$MOUNT" -s "$S" "$M" -o bogus,pmem="$p"
-expect "-f -n -v accepted, -v describes" 2 "nvfs namespace uuid $u, 0 owners" "$MOUNT" -f -n -v "$S" "$M" -o pmem="$p"
+expect "-f -n -v accepted, -v describes" 2 "nvfs namespace uuid $u, 1 owners, 3073/12288 pages used" "$MOUNT" -f -n -v "$S" "$M" -o pmem="$p"
 
 # an all-zero pmem is formatted (and sized to pmem_size); an empty one too
 z=$T/zero.pmem
 truncate -s 20M "$z"
-expect "all-zero pmem" 2 "$z: formatted an empty pmem as an nvfs namespace of 25165824 bytes" \
-	"$MOUNT" "$S" "$M" -o pmem="$z",pmem_size=24M
-assert "  ... sized to 24 MiB" test "$(stat -c %s "$z")" = 25165824
-expect "  ... fsck clean" 0 "clean" "$FSCK" "$z"
+expect "all-zero pmem" 2 "$z: formatted an empty pmem as an nvfs namespace of 33554432 bytes, .*, journal 8 MiB$" \
+	"$MOUNT" "$S" "$M" -o pmem="$z",pmem_size=32M
+assert "  ... sized to 32 MiB" test "$(stat -c %s "$z")" = 33554432
+expect "  ... fsck clean" 0 "clean.*journal 8 MiB" "$FSCK" "$z"
 : >"$T/empty.pmem"
-expect "empty pmem" 2 "formatted an empty pmem as an nvfs namespace of 20971520 bytes" \
-	"$MOUNT" "$S" "$M" -o pmem="$T/empty.pmem",pmem_size=20M
+expect "empty pmem" 2 "formatted an empty pmem as an nvfs namespace of 33554432 bytes" \
+	"$MOUNT" "$S" "$M" -o pmem="$T/empty.pmem",pmem_size=32M
 expect "  ... fsck clean" 0 "clean" "$FSCK" "$T/empty.pmem"
+expect "the smallest pmem_size" 2 "created a new nvfs namespace of $MINJ bytes, .*, journal 8 MiB$" \
+	"$MOUNT" "$S" "$M" -o pmem="$T/min.pmem",pmem_size=$MINJ
+expect "  ... fsck clean" 0 "clean, 1 owners, 3 records, 2049/2049 pages used, journal 8 MiB" "$FSCK" "$T/min.pmem"
+
+# the journal: a pmem without one, or with a damaged one, is refused, untouched
+nj=$T/nojournal.pmem
+"$MKFS" -s 32M -J 0 "$nj" >/dev/null
+before=$(sum "$nj")
+expect_err1 "pmem without a journal" 1 "^mount.nvfs: $nj has no journal \(made with mkfs.nvfs -J 0\); make it with a journal" \
+	"$MOUNT" "$S" "$M" -o pmem="$nj"
+assert "  ... unchanged" test "$(sum "$nj")" = "$before"
+jt=$T/tails.pmem
+cp "$p" "$jt"
+"$FSCK" -v "$jt" >"$T/.fsck"
+hdr=$(sed -En 's/^  header page +(0x[0-9a-f]+)$/\1/p' "$T/.fsck")
+printf X | dd of="$jt" bs=1 seek=$((hdr + 1024)) conv=notrunc status=none
+before=$(sum "$jt")
+expect_err1 "pmem whose journal tail copies are bad" 1 \
+	"^mount.nvfs: $jt: journal: both tail copies are invalid: .*bad magic \(T1\).*; run fsck.nvfs$" "$MOUNT" "$S" "$M" -o pmem="$jt"
+assert "  ... unchanged" test "$(sum "$jt")" = "$before"
+jd=$T/damaged.pmem
+cp "$p" "$jd"
+if jappend "$jd" 1:2:100 c 2:2:100 c 3:2:100 >"$T/.jlist"; then
+	expect "pmem with journal entries" 2 "^mount.nvfs: $jd: journal 12 MiB, 6 entries to replay$" "$MOUNT" "$S" "$M" -o pmem="$jd"
+	off=$(sed -En 's/^entry seq 3 .* payload_off ([0-9]+)$/\1/p' "$T/.jlist")
+	printf X | dd of="$jd" bs=1 seek=$((off + 7)) conv=notrunc status=none
+	before=$(sum "$jd")
+	expect_err1 "pmem with a damaged journal" 1 \
+		"^mount.nvfs: $jd: the journal is damaged at lsn [0-9]+ \(seq 3\): entry 0 \(seq 3\): payload checksum mismatch \(J5\); entries 5\.\.6 after it could not be replayed; run fsck.nvfs -v$" \
+		"$MOUNT" "$S" "$M" -o pmem="$jd"
+	assert "  ... unchanged" test "$(sum "$jd")" = "$before"
+else
+	echo "skip the journal entry cases: cannot build tests/it/jappend.c"
+	cat "$T/.jappend.log" 2>/dev/null
+fi
 
 # a damaged or foreign nvfs pmem is refused, untouched
 c=$T/corrupt.pmem
@@ -226,7 +290,7 @@ assert "  ... unchanged" test "$(sum "$p")" = "$before"
 # the default pmem: <state>/<basename>-<16 hex digits>.pmem, state made 0700
 st=$T/state/deeper
 export NVFS_STATE_DIR=$st
-expect "default pmem" 2 "$NOTYET" "$MOUNT" "$S" "$M" -o pmem_size=20M
+expect "default pmem" 2 "$NOTYET" "$MOUNT" "$S" "$M" -o pmem_size=32M
 assert "  ... state directory made, mode 0700" test "$(stat -c %a "$st" 2>/dev/null)" = 700
 def=$(ls "$st" 2>/dev/null)
 named_ok() { [[ $def =~ ^src-[0-9a-f]{16}\.pmem$ ]]; }
@@ -236,7 +300,7 @@ expect "  ... fsck clean" 0 "clean" "$FSCK" "$st/$def"
 expect "default pmem, again (via another spelling of SOURCE)" 2 "pmem $st/$def is ready" "$MOUNT" "$T/./src/" "$M"
 assert "  ... still one file" test "$(find "$st" -type f | wc -l)" = 1
 mkdir -p "$T/other/src"
-expect "another SOURCE with the same basename" 2 "$NOTYET" "$MOUNT" "$T/other/src" "$M" -o pmem_size=20M
+expect "another SOURCE with the same basename" 2 "$NOTYET" "$MOUNT" "$T/other/src" "$M" -o pmem_size=32M
 assert "  ... gets its own pmem" test "$(find "$st" -type f | wc -l)" = 2
 # the hash is XXH3-64 of the realpath (checked if a C compiler is at hand)
 cat >"$T/h.c" <<'CEOF'
@@ -268,12 +332,12 @@ if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null && id nobody >/dev/null 2
 			env -u NVFS_STATE_DIR -u XDG_STATE_HOME HOME="$U/home" "$@"
 	}
 	expect "non-root: ~/.local/state/nvfs" 2 "pmem $U/home/.local/state/nvfs/src-[0-9a-f]{16}\.pmem is ready" \
-		as_nobody "$MOUNT" "$U/src" "$U/mnt" -o pmem_size=20M
+		as_nobody "$MOUNT" "$U/src" "$U/mnt" -o pmem_size=32M
 	assert "  ... made with mode 0700" test "$(stat -c %a "$U/home/.local/state/nvfs")" = 700
 	expect "non-root: \$XDG_STATE_HOME/nvfs" 2 "pmem $U/xdg/nvfs/src-[0-9a-f]{16}\.pmem is ready" \
-		as_nobody XDG_STATE_HOME="$U/xdg" "$MOUNT" "$U/src" "$U/mnt" -o pmem_size=20M
+		as_nobody XDG_STATE_HOME="$U/xdg" "$MOUNT" "$U/src" "$U/mnt" -o pmem_size=32M
 	expect "non-root: relative XDG_STATE_HOME is ignored" 2 "pmem $U/home/.local/state/nvfs/src-" \
-		as_nobody XDG_STATE_HOME=rel "$MOUNT" "$U/src" "$U/mnt" -o pmem_size=20M
+		as_nobody XDG_STATE_HOME=rel "$MOUNT" "$U/src" "$U/mnt" -o pmem_size=32M
 else
 	echo "skip the non-root default path: needs root, setpriv and user nobody"
 fi

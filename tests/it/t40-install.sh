@@ -95,9 +95,13 @@ v=$(re_quote "$VERSION")
 expect "installed mkfs.nvfs --version" 0 "^mkfs\.nvfs \(nvfs\) $v$" "$D$SBIN/mkfs.nvfs" --version
 expect "installed fsck.nvfs -V" 0 "^fsck\.nvfs \(nvfs\) $v$" "$D$SBIN/fsck.nvfs" -V
 expect "installed mount.nvfs --version" 0 "^mount\.nvfs \(nvfs\) $v$" "$D$SBIN/mount.nvfs" --version
-expect "installed mkfs.nvfs makes a namespace" 0 "created a new nvfs namespace" \
-	"$D$SBIN/mkfs.nvfs" -s 17M "$T/p"
-expect "  ... installed fsck.nvfs finds it clean" 0 "clean" "$D$SBIN/fsck.nvfs" "$T/p"
+expect "installed mkfs.nvfs makes a namespace" 0 "created a new nvfs namespace .*, journal 8 MiB$" \
+	"$D$SBIN/mkfs.nvfs" -s 32M "$T/p"
+expect "  ... installed fsck.nvfs finds it clean" 0 "clean, .*, journal 8 MiB, 0 entries to replay$" "$D$SBIN/fsck.nvfs" "$T/p"
+expect "installed mkfs.nvfs -J 0, at the minimum size" 0 "created a new nvfs namespace of 17825792 bytes.*, no journal$" \
+	"$D$SBIN/mkfs.nvfs" -s 17M -J 0 "$T/p0"
+expect "  ... installed fsck.nvfs finds it clean" 0 "clean, .*, no journal$" "$D$SBIN/fsck.nvfs" "$T/p0"
+expect "installed fsck.nvfs --version" 0 "^fsck\.nvfs \(nvfs\) $v$" "$D$SBIN/fsck.nvfs" --version
 
 # the man pages render without warnings (when groff is there)
 if command -v groff >/dev/null 2>&1; then
