@@ -279,6 +279,8 @@ void
 nvfs_pmem_copy(struct nvfs_pmem *pm, void *dst, const void *src, size_t len,
 	       bool nontemporal)
 {
+	if (len == 0)
+		return;
 	if (pm->gran == NVFS_GRAN_PAGE || pm->readonly) {
 		memcpy(dst, src, len);
 		return;

@@ -435,6 +435,8 @@ copy_entry(struct nvfs_journal *j, uint64_t lsn, uint32_t type,
 
 	nvfs_csum_begin(&st, j->seed);
 	for (int i = 0; i < iovcnt; i++) {
+		if (iov[i].iov_len == 0)
+			continue; /* iov_base may be NULL */
 		XXH3_64bits_update(&st, iov[i].iov_base, iov[i].iov_len);
 		nvfs_pmem_copy(j->pm, p, iov[i].iov_base, iov[i].iov_len, nt);
 		p += iov[i].iov_len;
@@ -701,7 +703,8 @@ nvfs_journal_stats(struct nvfs_journal *j, struct nvfs_journal_stats *st)
 		.committed_seq = j->committed_seq,
 		.used_bytes = j->head_lsn - j->tail_lsn,
 		.appends = j->n_appends, .commits = j->n_commits,
-		.persists = j->n_persists, .checkpoints = j->n_checkpoints,
+		.persists = __atomic_load_n(&j->n_persists, __ATOMIC_RELAXED),
+		.checkpoints = j->n_checkpoints,
 		.waits_for_space = j->n_waits,
 	};
 	pthread_mutex_unlock(&j->lock);

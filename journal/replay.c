@@ -84,11 +84,16 @@ count_entries(void *arg, const struct nvfs_journal_entry *e)
 }
 
 /*
- * find_damage -- look past the stop point for a valid set of this pass:
- * one whose header sits at its own lsn and whose first sequence number is
- * not before stop_seq.  Only 64-byte aligned positions can hold a set, and
- * the magic (xored with the journal id) is checked first, so the probe is
- * one load per 64 bytes.
+ * find_damage -- look past the stop point for a valid set that a legal
+ * crash cannot leave there: one whose first sequence number is not before
+ * stop_seq and whose header sits at its own ring position with an lsn of
+ * this pass (a set damaged after it was committed) or of a LATER pass (the
+ * current tail copy was lost and the older one points at reused space).
+ * What a legal crash leaves beyond the end of the log is only older passes.
+ * Only 64-byte aligned positions can hold a set, and the magic (xored with
+ * the journal id) is checked first: one load per 64 bytes.  Every such set
+ * in the ring is counted, and the report names the whole range of entries
+ * they hold.
  */
 static bool
 find_damage(struct nvfs_journal *j, struct nvfs_journal_report *rep)
@@ -97,25 +102,28 @@ find_damage(struct nvfs_journal *j, struct nvfs_journal_report *rep)
 	uint64_t limit = j->tail_lsn + j->ring_bytes;
 	uint64_t magic = jset_magic(j);
 
-	for (uint64_t p = j->stop_lsn + NVFS_JOURNAL_ALIGN; p < limit;
-	     p += NVFS_JOURNAL_ALIGN) {
+	for (uint64_t p = j->stop_lsn; p < limit; p += NVFS_JOURNAL_ALIGN) {
 		const struct nvfs_pm_jset *s = jset_at(j, p);
-		if (s->magic != magic || s->lsn != p || s->first_seq < j->stop_seq)
+		if (s->magic != magic || s->lsn < p || (s->lsn - p) % j->ring_bytes ||
+		    s->first_seq < j->stop_seq)
 			continue;
-		if (jset_check(j, p, s->first_seq, why, sizeof(why)))
+		if (p == j->stop_lsn && s->lsn == p)
+			continue; /* the set that stopped the walk itself */
+		if (jset_check(j, s->lsn, s->first_seq, why, sizeof(why)))
 			continue;
-		struct nvfs_journal_report skipped = { 0 };
-		uint64_t end_lsn, end_seq;
-		walk(j, p, s->first_seq, count_entries, NULL, &skipped, &end_lsn, &end_seq,
-		     why, sizeof(why));
+		/* Report the whole range found, lowest first entry to highest last. */
+		uint64_t last = s->first_seq + s->nr_entries - 1;
+		if (!rep->damaged || s->first_seq < rep->skipped_first_seq) {
+			rep->skipped_first_seq = s->first_seq;
+			rep->skipped_from_lsn = s->lsn;
+		}
+		if (!rep->damaged || last > rep->skipped_last_seq)
+			rep->skipped_last_seq = last;
+		rep->skipped_sets++;
 		rep->damaged = true;
-		rep->skipped_from_lsn = p;
-		rep->skipped_first_seq = s->first_seq;
-		rep->skipped_last_seq = end_seq - 1;
-		rep->skipped_sets = skipped.sets;
-		return true;
+		p += s->set_bytes - NVFS_JOURNAL_ALIGN; /* past this valid set */
 	}
-	return false;
+	return rep->damaged;
 }
 
 /* nvfs_journal_replay -- every committed entry after the tail, in order */
