@@ -3,12 +3,12 @@
  * crash_alloc.c -- crash the allocator at every persist point.
  *
  * A persist point is a drain (nvfs_pmem_drain): the moment a batch of
- * flushed ranges becomes durable.  The persist hook keeps a SHADOW image
- * of what is durable, starting from the all-zero file before mkfs, so a
- * store an earlier operation forgot to persist is also caught.  For crash
- * point N of an operation (the crash happens just before its N-th drain
- * takes effect; N = P+1 is "after the operation") three kinds of image are
- * checked:
+ * flushed ranges becomes durable.  The simulator (crash_sim.h) keeps a
+ * SHADOW image of what is durable, starting from the all-zero file before
+ * mkfs, so a store an earlier operation forgot to persist is also caught.
+ * For crash point N of an operation (the crash happens just before its
+ * N-th drain takes effect; N = P+1 is "after the operation") three kinds
+ * of image are checked:
  *   (a) process killed: every store so far (the mapping as it is);
  *   (b) power lost: only drained ranges (the shadow);
  *   (c) power lost with some unflushed stores reaching media anyway: the
@@ -30,90 +30,17 @@
 #include "nvfs_pmem.h"
 #include "nvfs_test.h"
 #include "alloc_testlib.h"
+#include "crash_sim.h"
 
 #define CRASH_NS_BYTES   (NVFS_PAGES_OFF + (4u << 20))  /* 1024 pages */
 #define SUBSET_IMAGES    4
-
-/* ---- the simulator ------------------------------------------------------- */
-
-struct range {
-	size_t off, len;
-};
-
-struct sim {
-	uint8_t *shadow;          /* what is durable */
-	size_t size;
-	struct range *pending;    /* flushed, not yet drained */
-	size_t nr_pending, cap_pending;
-	bool armed;               /* counting the target operation's drains */
-	unsigned drains;          /* drains seen while armed */
-	unsigned target;          /* capture before this drain (0: never) */
-	bool captured;
-	uint8_t *img_kill;        /* (a) */
-	uint8_t *img_power;       /* (b) */
-};
-
-static struct sim sim;
-
-/* sim_flush -- remember a flushed range until the next drain */
-static void
-sim_flush(void *arg, const struct nvfs_pmem *pm, size_t off, size_t len)
-{
-	(void)arg; (void)pm;
-	if (sim.nr_pending == sim.cap_pending) {
-		sim.cap_pending = sim.cap_pending ? sim.cap_pending * 2 : 64;
-		sim.pending = realloc(sim.pending, sim.cap_pending * sizeof(*sim.pending));
-		CU_ASSERT_FATAL(sim.pending != NULL);
-	}
-	sim.pending[sim.nr_pending++] = (struct range){ off, len };
-}
-
-/* sim_drain -- a persist point: maybe capture, then make pending durable */
-static void
-sim_drain(void *arg, const struct nvfs_pmem *pm)
-{
-	(void)arg;
-	if (sim.armed && ++sim.drains == sim.target && !sim.captured) {
-		memcpy(sim.img_kill, pm->base, sim.size);
-		memcpy(sim.img_power, sim.shadow, sim.size);
-		sim.captured = true;
-	}
-	for (size_t i = 0; i < sim.nr_pending; i++) {
-		struct range r = sim.pending[i];
-		if (r.off < sim.size && r.len <= sim.size - r.off)
-			memcpy(sim.shadow + r.off, pm->base + r.off, r.len);
-	}
-	sim.nr_pending = 0;
-}
-
-static const struct nvfs_pmem_hook sim_hook = { sim_flush, sim_drain, NULL };
-
-/* sim_start -- a zero pmem file, a zero shadow, the hook installed */
-static void
-sim_start(const char *path, unsigned target)
-{
-	CU_ASSERT_FATAL(nvfs_test_mkfile(path, CRASH_NS_BYTES) == 0);
-	sim.size = CRASH_NS_BYTES;
-	if (!sim.shadow) {
-		sim.shadow = malloc(sim.size);
-		sim.img_kill = malloc(sim.size);
-		sim.img_power = malloc(sim.size);
-		CU_ASSERT_FATAL(sim.shadow && sim.img_kill && sim.img_power);
-	}
-	memset(sim.shadow, 0, sim.size);
-	sim.nr_pending = 0;
-	sim.armed = false;
-	sim.drains = 0;
-	sim.target = target;
-	sim.captured = false;
-	nvfs_pmem_set_hook(&sim_hook);
-}
 
 /* ---- scenarios ----------------------------------------------------------- */
 
 static const uint8_t uuid_a[NVFS_UUID_BYTES] = { 0xa1, 1, 2, 3, 4, 5, 6, 7, 8, 9 };
 static const uint8_t uuid_b[NVFS_UUID_BYTES] = { 0xb2, 1, 2, 3, 4, 5, 6, 7, 8, 9 };
 static const uint8_t ns_uuid[NVFS_UUID_BYTES] = { 0x55, 0xaa, 3 };
+static const uint8_t old_uuid[NVFS_UUID_BYTES] = { 0x01, 0xd0, 3 };
 
 struct scenario {
 	const char *name;
@@ -122,6 +49,7 @@ struct scenario {
 	/* the operation crashed at every persist point */
 	void (*op)(struct nvfs_alloc *a, uint64_t arg);
 	bool format_only; /* the operation is mkfs itself */
+	bool format_over; /* ... over an existing namespace (mkfs -f) */
 };
 
 static void
@@ -229,19 +157,23 @@ exhaust_check(struct nvfs_alloc *a, const struct test_state *st)
 	free(owned);
 }
 
-/* verify_image -- reopen a crash image and check it (see file comment) */
+/*
+ * verify_image -- reopen a crash image and check it (see file comment).
+ * At the final point (after the operation returned) the image must hold
+ * exactly the state after it: what returned is durable.
+ */
 static void
 verify_image(const char *path, const uint8_t *img, const struct scenario *sc,
 	     const struct test_state *before, const struct test_state *after, const char *model,
-	     unsigned point)
+	     unsigned point, bool final)
 {
 	struct nvfs_alloc *a = NULL;
 	struct test_state *st = calloc(1, sizeof(*st));
 
 	CU_ASSERT_FATAL(st != NULL);
-	CU_ASSERT_FATAL(nvfs_test_write_file(path, img, sim.size) == 0);
+	CU_ASSERT_FATAL(crash_sim_write_file(path, img, crash_sim_size()) == 0);
 	int rc = nvfs_alloc_open(path, NULL, &a);
-	if (sc->format_only && rc) {
+	if (sc->format_only && rc && !final) {
 		/* A torn mkfs must never look valid, and must say so. */
 		bool refused = rc == -EMEDIUMTYPE || rc == -EUCLEAN || rc == -EBADMSG;
 		if (!refused)
@@ -255,27 +187,16 @@ verify_image(const char *path, const uint8_t *img, const struct scenario *sc,
 	CU_ASSERT_FATAL(rc == 0);
 	CU_ASSERT(nvfs_alloc_check(a) == 0);
 	test_state_collect(a, st);
-	bool ok = test_state_equal(st, before, false) || test_state_equal(st, after, false);
+	bool ok = test_state_equal(st, after, false) ||
+		  (!final && test_state_equal(st, before, false));
 	if (!ok)
-		printf("\n  %s point %u (%s): %u blocks/%u owners, expected %u/%u or %u/%u\n",
-		       sc->name, point, model, st->n, st->owners, before->n, before->owners,
-		       after->n, after->owners);
+		printf("\n  %s point %u (%s): %u blocks/%u owners, expected %s%u/%u\n",
+		       sc->name, point, model, st->n, st->owners,
+		       final ? "(durable on return) " : "", after->n, after->owners);
 	CU_ASSERT(ok);
 	exhaust_check(a, st);
 	nvfs_alloc_close(&a);
 	free(st);
-}
-
-/* subset_image -- shadow plus a random subset of the differing words */
-static void
-subset_image(uint8_t *out, uint64_t *rng)
-{
-	memcpy(out, sim.img_power, sim.size);
-	const uint64_t *kill = (const uint64_t *)sim.img_kill;
-	uint64_t *dst = (uint64_t *)out;
-	for (size_t w = 0; w < sim.size / 8; w++)
-		if (dst[w] != kill[w] && (nvfs_test_rand(rng) & 1))
-			dst[w] = kill[w];
 }
 
 /*
@@ -291,32 +212,39 @@ run_scenario(const struct scenario *sc, unsigned target, struct test_state *befo
 	struct nvfs_alloc *a;
 	uint64_t arg = 0;
 
-	sim_start(work, target);
-	sim.armed = sc->format_only;
+	crash_sim_start(work, CRASH_NS_BYTES, target);
+	if (sc->format_over) {
+		/* An old namespace with owners and blocks, durable, then mkfs -f. */
+		CU_ASSERT_FATAL(nvfs_pmem_open(work, 0, &pm) == 0);
+		CU_ASSERT_FATAL(nvfs_ns_format(pm, CRASH_NS_BYTES, old_uuid, "old") == 0);
+		nvfs_pmem_close(&pm);
+		CU_ASSERT_FATAL(nvfs_alloc_open(work, NULL, &a) == 0);
+		setup_some_blocks(a, &arg);
+		test_state_collect(a, before);
+		nvfs_alloc_close(&a);
+	}
+	if (sc->format_only)
+		crash_sim_arm();
 	CU_ASSERT_FATAL(nvfs_pmem_open(work, 0, &pm) == 0); /* the hook sees mkfs too */
 	CU_ASSERT_FATAL(nvfs_ns_format(pm, CRASH_NS_BYTES, ns_uuid, "crash") == 0);
 	nvfs_pmem_close(&pm);
-	unsigned drains = sim.drains;
-	sim.armed = false;
+	unsigned drains = crash_sim_drains();
+	crash_sim_disarm();
 	CU_ASSERT_FATAL(nvfs_alloc_open(work, NULL, &a) == 0);
 	if (!sc->format_only) {
 		sc->setup(a, &arg);
 		test_state_collect(a, before);
-		sim.armed = true;
+		crash_sim_arm();
 		sc->op(a, arg);
-		sim.armed = false;
-		drains = sim.drains;
-	} else {
+		crash_sim_disarm();
+		drains = crash_sim_drains();
+	} else if (!sc->format_over) {
 		memset(before, 0, sizeof(*before));
 	}
 	test_state_collect(a, after);
-	if (!sim.captured) {
-		memcpy(sim.img_kill, nvfs_alloc_pmem(a)->base, sim.size);
-		memcpy(sim.img_power, sim.shadow, sim.size);
-		sim.captured = true;
-	}
+	crash_sim_capture(nvfs_alloc_pmem(a));
 	nvfs_alloc_close(&a);
-	nvfs_pmem_set_hook(NULL);
+	crash_sim_stop();
 	return drains;
 }
 
@@ -337,11 +265,12 @@ crash_every_point(const struct scenario *sc)
 	CU_ASSERT(points >= 1);
 	for (unsigned n = 1; n <= points + 1; n++) {
 		run_scenario(sc, n, before, after);
-		verify_image(check, sim.img_kill, sc, before, after, "kill", n);
-		verify_image(check, sim.img_power, sc, before, after, "power", n);
+		bool final = n == points + 1;
+		verify_image(check, crash_sim_kill(), sc, before, after, "kill", n, final);
+		verify_image(check, crash_sim_power(), sc, before, after, "power", n, final);
 		for (unsigned k = 0; k < SUBSET_IMAGES; k++) {
-			subset_image(img, &rng);
-			verify_image(check, img, sc, before, after, "subset", n);
+			crash_sim_subset(img, &rng);
+			verify_image(check, img, sc, before, after, "subset", n, final);
 		}
 		points_checked++;
 		images_checked += 2 + SUBSET_IMAGES;
@@ -357,6 +286,14 @@ static void
 test_crash_format_every_point_never_looks_valid(void)
 {
 	static const struct scenario sc = { "mkfs", setup_none, NULL, true };
+	crash_every_point(&sc);
+}
+
+static void
+test_crash_format_over_namespace_every_point_old_or_new(void)
+{
+	static const struct scenario sc = { "mkfs over a namespace", setup_none, NULL,
+					    true, true };
 	crash_every_point(&sc);
 }
 
@@ -412,15 +349,12 @@ test_crash_summary(void)
 	printf("\n  crash points checked: %u (%u crash images reopened and verified)",
 	       points_checked, images_checked);
 	CU_ASSERT(points_checked >= 15);
-	free(sim.shadow);
-	free(sim.img_kill);
-	free(sim.img_power);
-	free(sim.pending);
-	memset(&sim, 0, sizeof(sim));
+	crash_sim_release();
 }
 
 NVFS_SUITE(crash_alloc, "crash/alloc", NULL, NULL,
 	   NVFS_TEST(test_crash_format_every_point_never_looks_valid),
+	   NVFS_TEST(test_crash_format_over_namespace_every_point_old_or_new),
 	   NVFS_TEST(test_crash_owner_create_every_point_old_or_new),
 	   NVFS_TEST(test_crash_first_recs_page_alloc_every_point_old_or_new),
 	   NVFS_TEST(test_crash_alloc_every_point_old_or_new),
