@@ -449,7 +449,7 @@ journal_types_print(struct jcheck *jc)
 		       (unsigned long long)jc->types[i].entries,
 		       (unsigned long long)jc->types[i].bytes);
 	if (jc->other.entries)
-		printf("    other types (beyond %u distinct): %llu entries, %llu payload "
+		printf("    other types (beyond %d distinct): %llu entries, %llu payload "
 		       "bytes\n", TYPE_CAP, (unsigned long long)jc->other.entries,
 		       (unsigned long long)jc->other.bytes);
 }

@@ -4,69 +4,10 @@
 # stderr line "mkfs.nvfs: ..." naming the problem, and must leave the pmem
 # untouched.
 set -u
-B=$(cd "${1:-${NVFS_BUILD:-build}}" && pwd) || exit 1
-MKFS=$B/mkfs.nvfs
-FSCK=$B/fsck.nvfs
+# shellcheck source=tests/it/lib.sh
+. "$(dirname "$0")/lib.sh" || exit 1
 MIN=17825792    # the smallest namespace (NVFS_MIN_NS_BYTES): with -J 0
 MINJ=25169920   # the smallest with a journal: 16 MiB + 2 buckets of 4 MiB + a page
-T=$(mktemp -d /dev/shm/nvfs-it.XXXXXX) || exit 1
-holder=
-cleanup() {
-	[ -n "$holder" ] && kill "$holder" 2>/dev/null && wait "$holder" 2>/dev/null
-	rm -rf "$T"
-}
-trap cleanup EXIT
-fails=0
-
-# ---- helpers (the same in every t*.sh) -------------------------------------
-ok() { echo "ok   $1"; }
-fail() { echo "FAIL $1"; fails=$((fails + 1)); }
-# expect NAME RC REGEX CMD... -- CMD exits RC and its stdout+stderr match REGEX
-expect() {
-	local name=$1 want=$2 re=$3 rc
-	shift 3
-	"$@" >"$T/.out" 2>"$T/.err"
-	rc=$?
-	cat "$T/.out" "$T/.err" >"$T/.all"
-	if [ "$rc" -eq "$want" ] && grep -Eq -- "$re" "$T/.all"; then
-		ok "$name"
-	else
-		fail "$name: exit $rc (want $want), output must match /$re/:"
-		sed 's/^/       | /' "$T/.all"
-	fi
-}
-# expect_err1 NAME RC REGEX CMD... -- as expect, and the output is exactly one
-# line, on stderr, starting with "PROG: "
-expect_err1() {
-	local name=$1 prog
-	prog=$(basename "$4")
-	expect "$@"
-	if [ -s "$T/.out" ] || [ "$(wc -l <"$T/.err")" -ne 1 ] ||
-	   ! grep -q "^$prog: " "$T/.err"; then
-		fail "$name: want exactly one stderr line '$prog: ...', got:"
-		sed 's/^/       | /' "$T/.all"
-	fi
-}
-# assert NAME CMD... -- CMD succeeds
-assert() {
-	local name=$1
-	shift
-	if "$@"; then ok "$name"; else fail "$name"; fi
-}
-sum() { cksum <"$1"; }
-re_quote() { printf '%s' "$1" | sed 's/[][\\.*^$+?(){}|]/\\&/g'; }
-size() { stat -c %s "$1"; }
-uuid_of() { grep -Eo 'uuid [0-9a-f-]{36}' "$T/.all" | head -1 | cut -d' ' -f2; }
-# hold_lock FILE -- hold an exclusive flock(1) on FILE from a background process
-hold_lock() {
-	rm -f "$T/.locked"
-	(exec 9<>"$1"; flock -x 9 && touch "$T/.locked" && exec sleep 60) &
-	holder=$!
-	for _ in $(seq 100); do [ -e "$T/.locked" ] && return 0; sleep 0.05; done
-	return 1
-}
-release_lock() { kill "$holder"; wait "$holder" 2>/dev/null; holder=; }
-# ----------------------------------------------------------------------------
 
 # usage
 expect_err1 "no arguments" 1 "missing PMEM argument.*usage: mkfs.nvfs" "$MKFS"
@@ -135,7 +76,7 @@ before=$(sum "$p")
 expect_err1 "existing nvfs without -f" 1 \
 	"^mkfs.nvfs: $p: already holds an nvfs namespace \(uuid $u1, label 'lbl'\); use -f to overwrite it$" "$MKFS" "$p"
 expect_err1 "existing nvfs without -f, with -s" 1 "already holds an nvfs namespace \(uuid $u1" "$MKFS" -s 64M "$p"
-assert "  ... content and size unchanged" test "$(sum "$p")" = "$before"
+unchanged "  ... content and size unchanged" "$p" "$before"
 expect "  ... fsck still clean" 0 "clean" "$FSCK" "$p"
 expect "  ... with the same uuid" 0 "ns uuid +$u1" "$FSCK" -v "$p"
 
@@ -157,13 +98,13 @@ head -c 4096 /dev/urandom | dd of="$d" conv=notrunc status=none
 before=$(sum "$d")
 expect_err1 "unknown data without -f" 1 "^mkfs.nvfs: $d: holds non-zero data that is not an nvfs namespace.*; use -f to overwrite it$" "$MKFS" "$d"
 expect_err1 "unknown data without -f, with -s" 1 "holds non-zero data.*use -f" "$MKFS" -s 40M "$d"
-assert "  ... content and size unchanged" test "$(sum "$d")" = "$before"
+unchanged "  ... content and size unchanged" "$d" "$before"
 d2=$T/data-at-end
 truncate -s 20M "$d2"
 printf 'signature' | dd of="$d2" bs=1 seek=$((20 * 1048576 - 512)) conv=notrunc status=none
 before=$(sum "$d2")
 expect_err1 "data only in the last MiB without -f" 1 "holds non-zero data" "$MKFS" "$d2"
-assert "  ... content unchanged" test "$(sum "$d2")" = "$before"
+unchanged "  ... content unchanged" "$d2" "$before"
 expect "unknown data with -f" 0 "formatted an nvfs namespace" "$MKFS" -f "$d"
 expect "  ... fsck clean" 0 "clean" "$FSCK" "$d"
 
@@ -191,12 +132,10 @@ expect "default journal of a 256 MiB namespace: a quarter of 240 MiB of pages" 0
 	"^$j: created a new nvfs namespace of 268435456 bytes .*, journal 60 MiB$" "$MKFS" -s 256M "$j"
 expect "  ... fsck says so" 0 "^$j: clean, 1 owners, 16 records, 15361/61440 pages used, journal 60 MiB, 0 entries to replay$" "$FSCK" "$j"
 expect "  ... fsck -v describes it" 0 "^journal: 60 MiB$" "$FSCK" -v "$j"
-for re in "^  buckets +15 of 4 MiB, ring 62914560 bytes, first at 0x[0-9a-f]+, last at 0x[0-9a-f]+$" \
-	  "^  header page +0x[0-9a-f]+$" "^  tail +lsn 0, seq 1$" "^  head +lsn 0, committed seq 0$" \
-	  "^  used +0 of 62914560 bytes \(0\.0%\)$" "^  to replay +0 entries in 0 sets, 0 payload bytes$" \
-	  "slot 0: uuid 6e766673-2d6a-6f75-726e-616c00000001, label 'journal', 16 allocations, 15361 pages"; do
-	if grep -Eq -- "$re" "$T/.all"; then ok "  ... -v shows /$re/"; else fail "  ... -v shows /$re/"; sed 's/^/       | /' "$T/.all"; fi
-done
+shows "  ... -v shows" "^  buckets +15 of 4 MiB, ring 62914560 bytes, first at 0x[0-9a-f]+, last at 0x[0-9a-f]+$" \
+	"^  header page +0x[0-9a-f]+$" "^  tail +lsn 0, seq 1$" "^  head +lsn 0, committed seq 0$" \
+	"^  used +0 of 62914560 bytes \(0\.0%\)$" "^  to replay +0 entries in 0 sets, 0 payload bytes$" \
+	"slot 0: uuid 6e766673-2d6a-6f75-726e-616c00000001, label 'journal', 16 allocations, 15361 pages"
 expect "default journal of a 32 MiB namespace: the 8 MiB minimum" 0 ", journal 8 MiB$" "$MKFS" -f -s 32M "$j"
 expect "-J 12M" 0 "^$j: formatted an nvfs namespace of 67108864 bytes .*, journal 12 MiB$" "$MKFS" -f -s 64M -J 12M "$j"
 expect "  ... fsck -v: 3 buckets" 0 "buckets +3 of 4 MiB, ring 12582912 bytes" "$FSCK" -v "$j"
@@ -221,7 +160,7 @@ expect "  ... at most 44 MiB does fit" 0 ", journal 44 MiB$" "$MKFS" -s 64M -J 4
 expect "  ... fsck clean" 0 "clean, 1 owners, 12 records, 11265/12288 pages used, journal 44 MiB" "$FSCK" "$jn"
 expect_err1 "-J larger than fits, -f on an existing namespace" 1 "$j: a namespace of 64 MiB has no room for a journal of 1024 MiB \(at most 44 MiB fits\)" \
 	"$MKFS" -f -J 1G "$j"
-assert "  ... it is left unchanged" test "$(sum "$j")" = "$before"
+unchanged "  ... it is left unchanged" "$j" "$before"
 jz=$T/jzero
 truncate -s 32M "$jz"
 expect_err1 "-J larger than fits an existing zero file" 1 "^mkfs.nvfs: $jz: a namespace of 32 MiB has no room for a journal of 16 MiB \(at most 12 MiB fits\)$" \
@@ -252,7 +191,7 @@ if hold_lock "$T/busy"; then
 	expect_err1 "in use, without -f" 1 "$T/busy: pmem is in use by another process" "$MKFS" "$T/busy"
 	expect_err1 "in use, with -f" 1 "$T/busy: pmem is in use by another process" "$MKFS" -f "$T/busy"
 	release_lock
-	assert "  ... content unchanged" test "$(sum "$T/busy")" = "$before"
+	unchanged "  ... content unchanged" "$T/busy" "$before"
 	: >"$T/busy-empty"
 	hold_lock "$T/busy-empty"
 	expect_err1 "in use, empty file with -s" 1 "pmem is in use" "$MKFS" -s 20M "$T/busy-empty"
@@ -273,4 +212,4 @@ truncate -s 0 "$T/efbig-mine"
 (trap '' XFSZ; ulimit -f 10240; exec "$MKFS" -s 32M "$T/efbig-mine") >/dev/null 2>&1
 assert "  ... but a file it did not create stays (and stays empty)" test -e "$T/efbig-mine" -a "$(size "$T/efbig-mine")" = 0
 
-[ $fails -eq 0 ] || { echo "$fails check(s) failed"; exit 1; }
+finish

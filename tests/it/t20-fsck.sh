@@ -7,114 +7,32 @@
 # their corruption.  A fresh namespace has a journal (its owner is in slot
 # 0); t25-fsck-journal.sh checks the journal itself.
 set -u
-B=$(cd "${1:-${NVFS_BUILD:-build}}" && pwd) || exit 1
-MKFS=$B/mkfs.nvfs
-FSCK=$B/fsck.nvfs
-T=$(mktemp -d /dev/shm/nvfs-it.XXXXXX) || exit 1
-holder=
-cleanup() {
-	[ -n "$holder" ] && kill "$holder" 2>/dev/null && wait "$holder" 2>/dev/null
-	rm -rf "$T"
-}
-trap cleanup EXIT
-fails=0
-
-# ---- helpers (the same in every t*.sh) -------------------------------------
-ok() { echo "ok   $1"; }
-fail() { echo "FAIL $1"; fails=$((fails + 1)); }
-# expect NAME RC REGEX CMD... -- CMD exits RC and its stdout+stderr match REGEX
-expect() {
-	local name=$1 want=$2 re=$3 rc
-	shift 3
-	"$@" >"$T/.out" 2>"$T/.err"
-	rc=$?
-	cat "$T/.out" "$T/.err" >"$T/.all"
-	if [ "$rc" -eq "$want" ] && grep -Eq -- "$re" "$T/.all"; then
-		ok "$name"
-	else
-		fail "$name: exit $rc (want $want), output must match /$re/:"
-		sed 's/^/       | /' "$T/.all"
-	fi
-}
-# expect_err1 NAME RC REGEX CMD... -- as expect, and the output is exactly one
-# line, on stderr, starting with "PROG: "
-expect_err1() {
-	local name=$1 prog
-	prog=$(basename "$4")
-	expect "$@"
-	if [ -s "$T/.out" ] || [ "$(wc -l <"$T/.err")" -ne 1 ] ||
-	   ! grep -q "^$prog: " "$T/.err"; then
-		fail "$name: want exactly one stderr line '$prog: ...', got:"
-		sed 's/^/       | /' "$T/.all"
-	fi
-}
-# assert NAME CMD... -- CMD succeeds
-assert() {
-	local name=$1
-	shift
-	if "$@"; then ok "$name"; else fail "$name"; fi
-}
-sum() { cksum <"$1"; }
-re_quote() { printf '%s' "$1" | sed 's/[][\\.*^$+?(){}|]/\\&/g'; }
-size() { stat -c %s "$1"; }
-uuid_of() { grep -Eo 'uuid [0-9a-f-]{36}' "$T/.all" | head -1 | cut -d' ' -f2; }
-# hold_lock FILE -- hold an exclusive flock(1) on FILE from a background process
-hold_lock() {
-	rm -f "$T/.locked"
-	(exec 9<>"$1"; flock -x 9 && touch "$T/.locked" && exec sleep 60) &
-	holder=$!
-	for _ in $(seq 100); do [ -e "$T/.locked" ] && return 0; sleep 0.05; done
-	return 1
-}
-release_lock() { kill "$holder"; wait "$holder" 2>/dev/null; holder=; }
-# ----------------------------------------------------------------------------
+# shellcheck source=tests/it/lib.sh
+. "$(dirname "$0")/lib.sh" || exit 1
 
 SB=4096         # primary superblock (NVFS_SB_OFF)
 SB2=6144        # backup copy (NVFS_SB_BACKUP_OFF)
 OL=8192         # owner list header (NVFS_OWNER_LIST_OFF)
 SLOT1_COMMIT=$((OL + 64 + 128 + 48))    # a free slot
-# poke FILE OFFSET BYTES -- overwrite bytes in place
-poke() { printf '%s' "$3" | dd of="$1" bs=1 seek="$2" conv=notrunc status=none; }
-# sbset FILE COPY_OFF FIELD_OFF BYTES VALUE -- store VALUE (little-endian,
-# BYTES = 4 or 8) in the superblock copy at COPY_OFF and fix its checksum,
-# so that the copy is valid but for the field: a tiny C helper built on first
-# use from nvfs_format.h and nvfs_csum.h.  Returns 2 if it cannot be built.
-sbset() {
-	if [ ! -x "$T/.sbset" ]; then
-		local inc
-		inc=$(cd "$(dirname "$0")/../../include" && pwd) || return 2
-		cat >"$T/.sbset.c" <<'CEOF'
-#include <fcntl.h>
-#include <stdlib.h>
-#include <string.h>
-#include <unistd.h>
-#include "nvfs_csum.h"
-#include "nvfs_format.h"
-int
-main(int argc, char **argv)
-{
-	struct nvfs_pm_sb sb;
-	off_t co = atoll(argv[2]);
-	size_t field = (size_t)atoll(argv[3]), bytes = (size_t)atoll(argv[4]);
-	uint64_t v = strtoull(argv[5], NULL, 0);
-	int fd = open(argv[1], O_RDWR);
-
-	if (argc != 6 || fd < 0 || pread(fd, &sb, sizeof(sb), co) != sizeof(sb) ||
-	    field + bytes > sizeof(sb))
-		return 1;
-	memcpy((char *)&sb + field, &v, bytes);
-	sb.csum = nvfs_csum((char *)&sb + 16, sizeof(sb) - 16, 0);
-	return pwrite(fd, &sb, sizeof(sb), co) == sizeof(sb) ? 0 : 1;
-}
-CEOF
-		cc -I"$inc" -o "$T/.sbset" "$T/.sbset.c" 2>"$T/.sbset.log" || return 2
-	fi
-	"$T/.sbset" "$@"
-}
 # fresh NAME -- a new 32 MiB namespace $T/NAME; sets $u to its uuid
 fresh() {
 	"$MKFS" -s 32M -L fscktest "$T/$1" >"$T/.mkfs" 2>&1 || { fail "mkfs $1"; cat "$T/.mkfs"; }
 	u=$(grep -Eo 'uuid [0-9a-f-]{36}' "$T/.mkfs" | cut -d' ' -f2)
+}
+# repaired NAME FILE OFFSET BYTES NREGEX REGEX [NAME2 REGEX2] -- BYTES poked
+# at OFFSET of a fresh $T/FILE are an error that "NAME, -n" reports (exit 4,
+# output matching NREGEX) without writing, and that "NAME, repair" corrects
+# (exit 1, REGEX); then the check NAME2 (default "  ... second run clean")
+# finds it clean (exit 0, REGEX2, default "clean")
+repaired() {
+	local f=$T/$2 before
+	fresh "$2"
+	poke "$f" "$3" "$4"
+	before=$(sum "$f")
+	expect "$1, -n" 4 "$5" "$FSCK" -n "$f"
+	unchanged "  ... -n wrote nothing" "$f" "$before"
+	expect "$1, repair" 1 "$6" "$FSCK" "$f"
+	expect "${7:-  ... second run clean}" 0 "${8:-clean}" "$FSCK" "$f"
 }
 
 # usage (usage errors are operational errors: 8)
@@ -141,7 +59,7 @@ expect_err1 "all-zero file" 8 "not an nvfs namespace" "$FSCK" "$T/zero"
 head -c 32M /dev/urandom >"$T/random"
 before=$(sum "$T/random")
 expect_err1 "random data" 8 "not an nvfs namespace" "$FSCK" "$T/random"
-assert "  ... unchanged" test "$(sum "$T/random")" = "$before"
+unchanged "  ... unchanged" "$T/random" "$before"
 : >"$T/empty"
 expect_err1 "empty file" 8 "$T/empty: file is empty" "$FSCK" "$T/empty"
 
@@ -181,7 +99,7 @@ poke "$T/a" $SB X
 before=$(sum "$T/a")
 expect "bad primary magic, -n" 4 "^fsck.nvfs: $T/a: primary superblock at 0x1000: bad magic .*backup copy is valid and used \(not repaired\)$" "$FSCK" -n "$T/a"
 assert "  ... summary says errors left" grep -q "1 error left uncorrected" "$T/.all"
-assert "  ... -n wrote nothing" test "$(sum "$T/a")" = "$before"
+unchanged "  ... -n wrote nothing" "$T/a" "$before"
 expect "  ... -n again: still 4" 4 "not repaired" "$FSCK" -n "$T/a"
 expect "bad primary magic, repair" 1 "^fsck.nvfs: $T/a: primary superblock at 0x1000: bad magic .*\(repaired\)$" "$FSCK" "$T/a"
 assert "  ... summary says corrected" grep -q "1 error corrected" "$T/.all"
@@ -193,13 +111,8 @@ expect "bad primary magic, -y" 1 "\(repaired\)" "$FSCK" -y "$T/a2"
 expect "  ... second run clean" 0 "clean" "$FSCK" -n "$T/a2"
 
 # the backup copy: a byte of its label breaks its checksum
-fresh b
-poke "$T/b" $((SB2 + 100)) X
-before=$(sum "$T/b")
-expect "bad backup checksum, -n" 4 "superblock at 0x1800: checksum mismatch.*\(not repaired\)" "$FSCK" -n "$T/b"
-assert "  ... -n wrote nothing" test "$(sum "$T/b")" = "$before"
-expect "bad backup checksum, repair" 1 "superblock at 0x1800: checksum mismatch.*\(repaired\)" "$FSCK" "$T/b"
-expect "  ... second run clean" 0 "clean" "$FSCK" "$T/b"
+repaired "bad backup checksum" b $((SB2 + 100)) X \
+	"superblock at 0x1800: checksum mismatch.*\(not repaired\)" "superblock at 0x1800: checksum mismatch.*\(repaired\)"
 
 # (b) both copies' magic: not an nvfs namespace (8), nothing written
 fresh c
@@ -208,7 +121,7 @@ poke "$T/c" $SB2 X
 before=$(sum "$T/c")
 expect_err1 "both magics bad, -n" 8 "$T/c: superblock at 0x1000: bad magic .*not an nvfs namespace" "$FSCK" -n "$T/c"
 expect_err1 "both magics bad, repair" 8 "not an nvfs namespace" "$FSCK" "$T/c"
-assert "  ... nothing written" test "$(sum "$T/c")" = "$before"
+unchanged "  ... nothing written" "$T/c" "$before"
 
 # both copies' checksums: corruption that cannot be repaired (4)
 fresh d
@@ -216,7 +129,7 @@ poke "$T/d" $((SB + 100)) X
 poke "$T/d" $((SB2 + 100)) X
 before=$(sum "$T/d")
 expect_err1 "both checksums bad" 4 "$T/d: superblock at 0x1000: checksum mismatch" "$FSCK" "$T/d"
-assert "  ... nothing written" test "$(sum "$T/d")" = "$before"
+unchanged "  ... nothing written" "$T/d" "$before"
 
 # a newer format version, an unknown incompatible feature: 8.  The copies
 # must be valid but for that field (checksum fixed), or they read as corrupt.
@@ -224,7 +137,7 @@ fresh v
 if sbset "$T/v" $SB 16 4 2 && sbset "$T/v" $SB2 16 4 2; then
 	before=$(sum "$T/v")
 	expect_err1 "format version 2" 8 "$T/v: superblock at 0x1000: unsupported format version 2" "$FSCK" "$T/v"
-	assert "  ... nothing written" test "$(sum "$T/v")" = "$before"
+	unchanged "  ... nothing written" "$T/v" "$before"
 	fresh f
 	sbset "$T/f" $SB 32 8 0x100 && sbset "$T/f" $SB2 32 8 0x100
 	expect_err1 "unknown incompat feature" 8 "feature_incompat .* has features 0x100 unknown to this build" "$FSCK" "$T/f"
@@ -233,13 +146,13 @@ if sbset "$T/v" $SB 16 4 2 && sbset "$T/v" $SB2 16 4 2; then
 	before=$(sum "$T/r")
 	expect "unknown ro_compat feature: checked read-only" 0 "$T/r: clean" "$FSCK" "$T/r"
 	assert "  ... says so" grep -q "unknown read-only-compatible features: checked read-only" "$T/.all"
-	assert "  ... nothing written" test "$(sum "$T/r")" = "$before"
+	unchanged "  ... nothing written" "$T/r" "$before"
 	# A bad copy is not repaired when ro_compat forbids writing (regression:
 	# the repair used to happen before the ro_compat rule was applied).
 	poke "$T/r" $SB X
 	before=$(sum "$T/r")
 	expect "unknown ro_compat, bad primary: not repaired" 4 "(not repaired)" "$FSCK" "$T/r"
-	assert "  ... nothing written" test "$(sum "$T/r")" = "$before"
+	unchanged "  ... nothing written" "$T/r" "$before"
 else
 	echo "skip the version/feature cases: cannot build the superblock helper"
 	cat "$T/.sbset.log" 2>/dev/null
@@ -256,23 +169,15 @@ truncate -s 24M "$T/t"
 expect_err1 "truncated namespace" 4 "namespace is 33554432 bytes but the file or device has only 25165824" "$FSCK" "$T/t"
 
 # the owner-list header: rewritten by a repair
-fresh o
-poke "$T/o" $OL X
-before=$(sum "$T/o")
-expect "bad owner-list magic, -n" 4 "^fsck.nvfs: $T/o: owner list header at 0x2000: bad magic .*\(not repaired\)$" "$FSCK" -n "$T/o"
-assert "  ... -n wrote nothing" test "$(sum "$T/o")" = "$before"
-expect "bad owner-list magic, repair" 1 "owner list header at 0x2000: bad magic .*\(repaired\)" "$FSCK" "$T/o"
-expect "  ... second run clean" 0 "clean" "$FSCK" "$T/o"
+repaired "bad owner-list magic" o $OL X \
+	"^fsck.nvfs: $T/o: owner list header at 0x2000: bad magic .*\(not repaired\)$" "owner list header at 0x2000: bad magic .*\(repaired\)"
 
 # a free owner slot whose commit word became non-zero: a live head with a
 # bad commit (O1); the repair frees the slot again
-fresh h
-poke "$T/h" $SLOT1_COMMIT XXXXXXXX
-before=$(sum "$T/h")
-expect "garbage commit word in slot 1, -n" 4 "owner slot 1 at 0x20c0: commit checksum mismatch at offset 0x20f0 \(O1\); dropping owner slot 1 .*\(not repaired\)$" "$FSCK" -n "$T/h"
-assert "  ... -n wrote nothing" test "$(sum "$T/h")" = "$before"
-expect "garbage commit word in slot 1, repair" 1 "owner slot 1 .*\(repaired\)" "$FSCK" "$T/h"
-expect "  ... second run clean, the journal intact" 0 "clean, 1 owners, 3 records, 2049/4096 pages used, journal 8 MiB" "$FSCK" "$T/h"
+repaired "garbage commit word in slot 1" h $SLOT1_COMMIT XXXXXXXX \
+	"owner slot 1 at 0x20c0: commit checksum mismatch at offset 0x20f0 \(O1\); dropping owner slot 1 .*\(not repaired\)$" \
+	"owner slot 1 .*\(repaired\)" \
+	"  ... second run clean, the journal intact" "clean, 1 owners, 3 records, 2049/4096 pages used, journal 8 MiB"
 
 # several problems at once are each reported, and counted
 fresh m
@@ -294,4 +199,4 @@ else
 	fail "could not take the lock with flock(1)"
 fi
 
-[ $fails -eq 0 ] || { echo "$fails check(s) failed"; exit 1; }
+finish

@@ -8,85 +8,8 @@
 # by tests/it/jappend.c, built at run time against the libraries in
 # BUILD_DIR (the entry cases are skipped without a C compiler).
 set -u
-B=$(cd "${1:-${NVFS_BUILD:-build}}" && pwd) || exit 1
-MKFS=$B/mkfs.nvfs
-FSCK=$B/fsck.nvfs
-T=$(mktemp -d /dev/shm/nvfs-it.XXXXXX) || exit 1
-holder=
-cleanup() {
-	[ -n "$holder" ] && kill "$holder" 2>/dev/null && wait "$holder" 2>/dev/null
-	rm -rf "$T"
-}
-trap cleanup EXIT
-fails=0
-
-# ---- helpers (the same in every t*.sh) -------------------------------------
-ok() { echo "ok   $1"; }
-fail() { echo "FAIL $1"; fails=$((fails + 1)); }
-# expect NAME RC REGEX CMD... -- CMD exits RC and its stdout+stderr match REGEX
-expect() {
-	local name=$1 want=$2 re=$3 rc
-	shift 3
-	"$@" >"$T/.out" 2>"$T/.err"
-	rc=$?
-	cat "$T/.out" "$T/.err" >"$T/.all"
-	if [ "$rc" -eq "$want" ] && grep -Eq -- "$re" "$T/.all"; then
-		ok "$name"
-	else
-		fail "$name: exit $rc (want $want), output must match /$re/:"
-		sed 's/^/       | /' "$T/.all"
-	fi
-}
-# expect_err1 NAME RC REGEX CMD... -- as expect, and the output is exactly one
-# line, on stderr, starting with "PROG: "
-expect_err1() {
-	local name=$1 prog
-	prog=$(basename "$4")
-	expect "$@"
-	if [ -s "$T/.out" ] || [ "$(wc -l <"$T/.err")" -ne 1 ] ||
-	   ! grep -q "^$prog: " "$T/.err"; then
-		fail "$name: want exactly one stderr line '$prog: ...', got:"
-		sed 's/^/       | /' "$T/.all"
-	fi
-}
-# assert NAME CMD... -- CMD succeeds
-assert() {
-	local name=$1
-	shift
-	if "$@"; then ok "$name"; else fail "$name"; fi
-}
-sum() { cksum <"$1"; }
-re_quote() { printf '%s' "$1" | sed 's/[][\\.*^$+?(){}|]/\\&/g'; }
-size() { stat -c %s "$1"; }
-uuid_of() { grep -Eo 'uuid [0-9a-f-]{36}' "$T/.all" | head -1 | cut -d' ' -f2; }
-# hold_lock FILE -- hold an exclusive flock(1) on FILE from a background process
-hold_lock() {
-	rm -f "$T/.locked"
-	(exec 9<>"$1"; flock -x 9 && touch "$T/.locked" && exec sleep 60) &
-	holder=$!
-	for _ in $(seq 100); do [ -e "$T/.locked" ] && return 0; sleep 0.05; done
-	return 1
-}
-release_lock() { kill "$holder"; wait "$holder" 2>/dev/null; holder=; }
-# ----------------------------------------------------------------------------
-
-# poke FILE OFFSET BYTES -- overwrite bytes in place
-poke() { printf '%s' "$3" | dd of="$1" bs=1 seek="$2" conv=notrunc status=none; }
-# shows NAME REGEX... -- every REGEX matches a line of the last output
-shows() {
-	local name=$1 re
-	shift
-	for re in "$@"; do
-		if grep -Eq -- "$re" "$T/.all"; then ok "$name /$re/"; else
-			fail "$name /$re/"; sed 's/^/       | /' "$T/.all"; fi
-	done
-}
-# lacks NAME REGEX -- no line of the last output matches REGEX
-lacks() {
-	if grep -Eq -- "$2" "$T/.all"; then fail "$1"; sed 's/^/       | /' "$T/.all"; else ok "$1"; fi
-}
-# unchanged NAME FILE BEFORE -- FILE's checksum is still BEFORE
-unchanged() { assert "$1" test "$(sum "$2")" = "$3"; }
+# shellcheck source=tests/it/lib.sh
+. "$(dirname "$0")/lib.sh" || exit 1
 # fresh NAME [MKFS OPTIONS] -- a new 64 MiB namespace $T/NAME, journal 8 MiB
 fresh() {
 	local name=$1
@@ -95,23 +18,6 @@ fresh() {
 }
 # hdr_of FILE -- the journal header page's offset, from fsck -n -v
 hdr_of() { "$FSCK" -n -v "$1" | sed -En 's/^  header page +(0x[0-9a-f]+)$/\1/p'; }
-# jappend PMEM SPEC... -- tests/it/jappend.c (append entries to the journal
-# and list them), built on first use against the libraries in $B.
-# Returns 2 if it cannot be built.
-jappend() {
-	if [ ! -x "$T/.jappend" ]; then
-		local root
-		root=$(cd "$(dirname "$0")/../.." && pwd) || return 2
-		command -v cc >/dev/null 2>&1 || return 2
-		# shellcheck disable=SC2046
-		cc -std=gnu11 -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 -I"$root/include" \
-			-o "$T/.jappend" "$root/tests/it/jappend.c" "$B/libjournal.a" \
-			"$B/liballoc.a" "$B/libcommon.a" \
-			$(pkg-config --libs libpmem2 libxxhash 2>/dev/null || echo -lpmem2 -lxxhash) \
-			-pthread >"$T/.jappend.log" 2>&1 || return 2
-	fi
-	"$T/.jappend" "$@"
-}
 # jfield LIST KEY VALUE FIELD -- from jappend's listing, FIELD of the line
 # whose KEY is VALUE (e.g. "set" lines: jfield L set-seq 5 off)
 jfield() {
@@ -183,8 +89,7 @@ expect "  ... second run clean, no journal" 0 "^$T/o: clean, 0 owners, 0 records
 if ! jappend "$T/e" >/dev/null; then
 	echo "skip the journal entry cases: cannot build tests/it/jappend.c with cc"
 	cat "$T/.jappend.log" 2>/dev/null
-	[ $fails -eq 0 ] || { echo "$fails check(s) failed"; exit 1; }
-	exit 0
+	finish
 fi
 
 # three sets: 3 entries of type 1 (100 bytes), 5 of type 2 (empty), 2 of
@@ -302,4 +207,4 @@ else
 	fail "could not take the lock with flock(1)"
 fi
 
-[ $fails -eq 0 ] || { echo "$fails check(s) failed"; exit 1; }
+finish

@@ -8,125 +8,9 @@
 # NVFS_STATE_DIR (undocumented) replaces /var/lib/nvfs so that the default
 # pmem path can be tested without touching the system.
 set -u
-B=$(cd "${1:-${NVFS_BUILD:-build}}" && pwd) || exit 1
-MOUNT=$B/mount.nvfs
-FSCK=$B/fsck.nvfs
-MKFS=$B/mkfs.nvfs
+# shellcheck source=tests/it/lib.sh
+. "$(dirname "$0")/lib.sh" || exit 1
 MINJ=25169920   # the smallest pmem with a journal: 16 MiB + 2 buckets of 4 MiB + a page
-T=$(mktemp -d /dev/shm/nvfs-it.XXXXXX) || exit 1
-holder=
-cleanup() {
-	[ -n "$holder" ] && kill "$holder" 2>/dev/null && wait "$holder" 2>/dev/null
-	rm -rf "$T"
-}
-trap cleanup EXIT
-fails=0
-
-# ---- helpers (the same in every t*.sh) -------------------------------------
-ok() { echo "ok   $1"; }
-fail() { echo "FAIL $1"; fails=$((fails + 1)); }
-# expect NAME RC REGEX CMD... -- CMD exits RC and its stdout+stderr match REGEX
-expect() {
-	local name=$1 want=$2 re=$3 rc
-	shift 3
-	"$@" >"$T/.out" 2>"$T/.err"
-	rc=$?
-	cat "$T/.out" "$T/.err" >"$T/.all"
-	if [ "$rc" -eq "$want" ] && grep -Eq -- "$re" "$T/.all"; then
-		ok "$name"
-	else
-		fail "$name: exit $rc (want $want), output must match /$re/:"
-		sed 's/^/       | /' "$T/.all"
-	fi
-}
-# expect_err1 NAME RC REGEX CMD... -- as expect, and the output is exactly one
-# line, on stderr, starting with "PROG: "
-expect_err1() {
-	local name=$1 prog
-	prog=$(basename "$4")
-	expect "$@"
-	if [ -s "$T/.out" ] || [ "$(wc -l <"$T/.err")" -ne 1 ] ||
-	   ! grep -q "^$prog: " "$T/.err"; then
-		fail "$name: want exactly one stderr line '$prog: ...', got:"
-		sed 's/^/       | /' "$T/.all"
-	fi
-}
-# assert NAME CMD... -- CMD succeeds
-assert() {
-	local name=$1
-	shift
-	if "$@"; then ok "$name"; else fail "$name"; fi
-}
-sum() { cksum <"$1"; }
-re_quote() { printf '%s' "$1" | sed 's/[][\\.*^$+?(){}|]/\\&/g'; }
-size() { stat -c %s "$1"; }
-uuid_of() { grep -Eo 'uuid [0-9a-f-]{36}' "$T/.all" | head -1 | cut -d' ' -f2; }
-# hold_lock FILE -- hold an exclusive flock(1) on FILE from a background process
-hold_lock() {
-	rm -f "$T/.locked"
-	(exec 9<>"$1"; flock -x 9 && touch "$T/.locked" && exec sleep 60) &
-	holder=$!
-	for _ in $(seq 100); do [ -e "$T/.locked" ] && return 0; sleep 0.05; done
-	return 1
-}
-release_lock() { kill "$holder"; wait "$holder" 2>/dev/null; holder=; }
-# ----------------------------------------------------------------------------
-
-# sbset FILE COPY_OFF FIELD_OFF BYTES VALUE -- store VALUE (little-endian,
-# BYTES = 4 or 8) in the superblock copy at COPY_OFF and fix its checksum,
-# so that the copy is valid but for the field: a tiny C helper built on first
-# use from nvfs_format.h and nvfs_csum.h.  Returns 2 if it cannot be built.
-sbset() {
-	if [ ! -x "$T/.sbset" ]; then
-		local inc
-		inc=$(cd "$(dirname "$0")/../../include" && pwd) || return 2
-		cat >"$T/.sbset.c" <<'CEOF'
-#include <fcntl.h>
-#include <stdlib.h>
-#include <string.h>
-#include <unistd.h>
-#include "nvfs_csum.h"
-#include "nvfs_format.h"
-int
-main(int argc, char **argv)
-{
-	struct nvfs_pm_sb sb;
-	off_t co = atoll(argv[2]);
-	size_t field = (size_t)atoll(argv[3]), bytes = (size_t)atoll(argv[4]);
-	uint64_t v = strtoull(argv[5], NULL, 0);
-	int fd = open(argv[1], O_RDWR);
-
-	if (argc != 6 || fd < 0 || pread(fd, &sb, sizeof(sb), co) != sizeof(sb) ||
-	    field + bytes > sizeof(sb))
-		return 1;
-	memcpy((char *)&sb + field, &v, bytes);
-	sb.csum = nvfs_csum((char *)&sb + 16, sizeof(sb) - 16, 0);
-	return pwrite(fd, &sb, sizeof(sb), co) == sizeof(sb) ? 0 : 1;
-}
-CEOF
-		cc -I"$inc" -o "$T/.sbset" "$T/.sbset.c" 2>"$T/.sbset.log" || return 2
-	fi
-	"$T/.sbset" "$@"
-}
-
-# jappend PMEM SPEC... -- tests/it/jappend.c (append entries to the journal
-# and list them), built on first use against the libraries in $B.
-# Returns 2 if it cannot be built.
-jappend() {
-	if [ ! -x "$T/.jappend" ]; then
-		local root
-		root=$(cd "$(dirname "$0")/../.." && pwd) || return 2
-		command -v cc >/dev/null 2>&1 || return 2
-		# shellcheck disable=SC2046
-		cc -std=gnu11 -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 -I"$root/include" \
-			-o "$T/.jappend" "$root/tests/it/jappend.c" "$B/libjournal.a" \
-			"$B/liballoc.a" "$B/libcommon.a" \
-			$(pkg-config --libs libpmem2 libxxhash 2>/dev/null || echo -lpmem2 -lxxhash) \
-			-pthread >"$T/.jappend.log" 2>&1 || return 2
-	fi
-	"$T/.jappend" "$@"
-}
-
 NOTYET="pmem .* is ready; the nvfs file system itself is not implemented yet, nothing was mounted"
 S=$T/src
 M=$T/mnt
@@ -184,7 +68,7 @@ head -c 4096 /dev/urandom | dd of="$d" conv=notrunc status=none
 before=$(sum "$d")
 expect_err1 "pmem with other data" 1 "$d: holds non-zero data that is not an nvfs namespace.*refusing to format it" \
 	"$MOUNT" "$S" "$M" -o pmem="$d",pmem_size=64M
-assert "  ... content and size unchanged" test "$(sum "$d")" = "$before"
+unchanged "  ... content and size unchanged" "$d" "$before"
 mkdir "$T/pdir"
 expect_err1 "pmem is a directory" 1 "$T/pdir: is a directory" "$MOUNT" "$S" "$M" -o pmem="$T/pdir"
 expect_err1 "pmem in a missing directory" 1 "$T/nodir/p: cannot create: No such file" "$MOUNT" "$S" "$M" -o pmem="$T/nodir/p"
@@ -194,17 +78,17 @@ expect "new pmem" 2 "$NOTYET" "$MOUNT" "$S" "$M" -o pmem="$p",pmem_size=64M
 assert "  ... says it created it, with the default journal" grep -Eq "^mount.nvfs: $p: created a new nvfs namespace of 67108864 bytes, uuid [0-9a-f-]{36}, label 'src', journal 12 MiB$" "$T/.all"
 assert "  ... and that a mount replays nothing" grep -q "^mount.nvfs: $p: journal 12 MiB, 0 entries to replay$" "$T/.all"
 assert "  ... logs the granularity" grep -q "^mount.nvfs: $p: 67108864 bytes, store granularity page" "$T/.all"
-u=$(grep -Eo 'uuid [0-9a-f-]{36}' "$T/.all" | head -1 | cut -d' ' -f2)
+u=$(uuid_of)
 assert "  ... 64 MiB, mode 0600" test "$(stat -c '%s %a' "$p")" = "67108864 600"
 expect "  ... fsck clean" 0 "clean, 1 owners, 4 records, 3073/12288 pages used, journal 12 MiB, 0 entries to replay$" "$FSCK" "$p"
 before=$(sum "$p")
 expect "same pmem again: validated" 2 "$NOTYET" "$MOUNT" "$S" "$M" -o pmem="$p",pmem_size=64M
 assert "  ... not formatted again" test "$(grep -c 'created\|formatted' "$T/.all")" = 0
 assert "  ... the journal checked" grep -q "^mount.nvfs: $p: journal 12 MiB, 0 entries to replay$" "$T/.all"
-assert "  ... unchanged" test "$(sum "$p")" = "$before"
+unchanged "  ... unchanged" "$p" "$before"
 expect "  ... fsck clean, same uuid" 0 "ns uuid +$u" "$FSCK" -v "$p"
 expect "same pmem, other pmem_size: not resized" 2 "$NOTYET" "$MOUNT" "$S" "$M" -o pmem_size=128M,pmem="$p"
-assert "  ... unchanged" test "$(sum "$p")" = "$before"
+unchanged "  ... unchanged" "$p" "$before"
 expect "ignored mount and FUSE options" 2 "$NOTYET" "$MOUNT" "$S" "$M" -o \
 	"allow_other,default_permissions,ro,rw,fsname=nvfs,subtype=nvfs,auto_unmount,_netdev,noauto,nofail,defaults,user,users,x-systemd.automount,x-foo=1,,pmem=$p"
 expect "-s (sloppy) ignores unknown options" 2 "$NOTYET" "$MOUNT" -s "$S" "$M" -o bogus,pmem="$p"
@@ -231,27 +115,27 @@ nj=$T/nojournal.pmem
 before=$(sum "$nj")
 expect_err1 "pmem without a journal" 1 "^mount.nvfs: $nj has no journal \(made with mkfs.nvfs -J 0\); make it with a journal" \
 	"$MOUNT" "$S" "$M" -o pmem="$nj"
-assert "  ... unchanged" test "$(sum "$nj")" = "$before"
+unchanged "  ... unchanged" "$nj" "$before"
 jt=$T/tails.pmem
 cp "$p" "$jt"
 "$FSCK" -v "$jt" >"$T/.fsck"
 hdr=$(sed -En 's/^  header page +(0x[0-9a-f]+)$/\1/p' "$T/.fsck")
-printf X | dd of="$jt" bs=1 seek=$((hdr + 1024)) conv=notrunc status=none
+poke "$jt" $((hdr + 1024)) X
 before=$(sum "$jt")
 expect_err1 "pmem whose journal tail copies are bad" 1 \
 	"^mount.nvfs: $jt: journal: both tail copies are invalid: .*bad magic \(T1\).*; run fsck.nvfs$" "$MOUNT" "$S" "$M" -o pmem="$jt"
-assert "  ... unchanged" test "$(sum "$jt")" = "$before"
+unchanged "  ... unchanged" "$jt" "$before"
 jd=$T/damaged.pmem
 cp "$p" "$jd"
 if jappend "$jd" 1:2:100 c 2:2:100 c 3:2:100 >"$T/.jlist"; then
 	expect "pmem with journal entries" 2 "^mount.nvfs: $jd: journal 12 MiB, 6 entries to replay$" "$MOUNT" "$S" "$M" -o pmem="$jd"
 	off=$(sed -En 's/^entry seq 3 .* payload_off ([0-9]+)$/\1/p' "$T/.jlist")
-	printf X | dd of="$jd" bs=1 seek=$((off + 7)) conv=notrunc status=none
+	poke "$jd" $((off + 7)) X
 	before=$(sum "$jd")
 	expect_err1 "pmem with a damaged journal" 1 \
 		"^mount.nvfs: $jd: the journal is damaged at lsn [0-9]+ \(seq 3\): entry 0 \(seq 3\): payload checksum mismatch \(J5\); entries 5\.\.6 after it could not be replayed; run fsck.nvfs -v$" \
 		"$MOUNT" "$S" "$M" -o pmem="$jd"
-	assert "  ... unchanged" test "$(sum "$jd")" = "$before"
+	unchanged "  ... unchanged" "$jd" "$before"
 else
 	echo "skip the journal entry cases: cannot build tests/it/jappend.c"
 	cat "$T/.jappend.log" 2>/dev/null
@@ -260,16 +144,16 @@ fi
 # a damaged or foreign nvfs pmem is refused, untouched
 c=$T/corrupt.pmem
 cp "$p" "$c"
-printf X | dd of="$c" bs=1 seek=4096 conv=notrunc status=none
+poke "$c" 4096 X
 before=$(sum "$c")
 expect_err1 "pmem with a bad primary superblock" 1 "$c: superblock at 0x1000: bad magic.*run fsck.nvfs" \
 	"$MOUNT" "$S" "$M" -o pmem="$c"
-assert "  ... unchanged" test "$(sum "$c")" = "$before"
+unchanged "  ... unchanged" "$c" "$before"
 cp "$p" "$c"
 if sbset "$c" 4096 16 4 2 && sbset "$c" 6144 16 4 2; then
 	before=$(sum "$c")
 	expect_err1 "pmem of a newer format version" 1 "unsupported format version 2" "$MOUNT" "$S" "$M" -o pmem="$c"
-	assert "  ... unchanged" test "$(sum "$c")" = "$before"
+	unchanged "  ... unchanged" "$c" "$before"
 	cp "$p" "$c"
 	sbset "$c" 4096 40 8 0x4 && sbset "$c" 6144 40 8 0x4
 	expect "pmem with an unknown ro_compat feature" 2 "can only be mounted read-only" "$MOUNT" "$S" "$M" -o pmem="$c"
@@ -285,7 +169,7 @@ if hold_lock "$p"; then
 else
 	fail "could not take the lock with flock(1)"
 fi
-assert "  ... unchanged" test "$(sum "$p")" = "$before"
+unchanged "  ... unchanged" "$p" "$before"
 
 # the default pmem: <state>/<basename>-<16 hex digits>.pmem, state made 0700
 st=$T/state/deeper
@@ -293,6 +177,7 @@ export NVFS_STATE_DIR=$st
 expect "default pmem" 2 "$NOTYET" "$MOUNT" "$S" "$M" -o pmem_size=32M
 assert "  ... state directory made, mode 0700" test "$(stat -c %a "$st" 2>/dev/null)" = 700
 def=$(ls "$st" 2>/dev/null)
+# shellcheck disable=SC2317  # run through assert / expect
 named_ok() { [[ $def =~ ^src-[0-9a-f]{16}\.pmem$ ]]; }
 assert "  ... one file named src-<16 hex>.pmem" named_ok
 assert "  ... the message names it" grep -q "pmem $st/$def is ready" "$T/.all"
@@ -327,6 +212,7 @@ if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null && id nobody >/dev/null 2
 	mkdir -p "$U/home" "$U/xdg" "$U/src" "$U/mnt"
 	chmod 755 "$T"
 	chown -R nobody "$U"
+	# shellcheck disable=SC2317  # run through assert / expect
 	as_nobody() {
 		setpriv --reuid=nobody --regid="$(id -g nobody)" --clear-groups \
 			env -u NVFS_STATE_DIR -u XDG_STATE_HOME HOME="$U/home" "$@"
@@ -342,4 +228,4 @@ else
 	echo "skip the non-root default path: needs root, setpriv and user nobody"
 fi
 
-[ $fails -eq 0 ] || { echo "$fails check(s) failed"; exit 1; }
+finish

@@ -6,43 +6,9 @@
 # The install target builds into build/ of the source tree whatever BUILD_DIR
 # is; the man pages are also rendered with groff when it is installed.
 set -u
-B=$(cd "${1:-${NVFS_BUILD:-build}}" && pwd) || exit 1
+# shellcheck source=tests/it/lib.sh
+. "$(dirname "$0")/lib.sh" || exit 1
 ROOT=$(cd "$(dirname "$0")/../.." && pwd) || exit 1
-T=$(mktemp -d /dev/shm/nvfs-it.XXXXXX) || exit 1
-holder=
-cleanup() {
-	[ -n "$holder" ] && kill "$holder" 2>/dev/null && wait "$holder" 2>/dev/null
-	rm -rf "$T"
-}
-trap cleanup EXIT
-fails=0
-
-# ---- helpers (the same in every t*.sh) -------------------------------------
-ok() { echo "ok   $1"; }
-fail() { echo "FAIL $1"; fails=$((fails + 1)); }
-# expect NAME RC REGEX CMD... -- CMD exits RC and its stdout+stderr match REGEX
-expect() {
-	local name=$1 want=$2 re=$3 rc
-	shift 3
-	"$@" >"$T/.out" 2>"$T/.err"
-	rc=$?
-	cat "$T/.out" "$T/.err" >"$T/.all"
-	if [ "$rc" -eq "$want" ] && grep -Eq -- "$re" "$T/.all"; then
-		ok "$name"
-	else
-		fail "$name: exit $rc (want $want), output must match /$re/:"
-		sed 's/^/       | /' "$T/.all"
-	fi
-}
-# assert NAME CMD... -- CMD succeeds
-assert() {
-	local name=$1
-	shift
-	if "$@"; then ok "$name"; else fail "$name"; fi
-}
-re_quote() { printf '%s' "$1" | sed 's/[][\\.*^$+?(){}|]/\\&/g'; }
-# ----------------------------------------------------------------------------
-
 TOOLS="mount.nvfs mkfs.nvfs fsck.nvfs"
 PREFIX=/usr/local
 SBIN=$PREFIX/sbin
@@ -68,7 +34,9 @@ mk() {
 		sed 's/^/       | /' "$T/.all"
 	fi
 }
+# shellcheck disable=SC2317  # run through assert / expect
 is_link_to() { [ -L "$1" ] && [ "$(readlink "$1")" = "$2" ]; }
+# shellcheck disable=SC2317  # run through assert / expect
 is_exe_file() { [ -f "$1" ] && [ ! -L "$1" ] && [ -x "$1" ]; }
 
 for m in mkfs.nvfs.8 fsck.nvfs.8; do
@@ -160,4 +128,4 @@ for h in "$SBIN" "$SBIN/" "$PREFIX/./sbin"; do
 	assert "  ... no file left" test -z "$(find "$D" ! -type d)"
 done
 
-[ $fails -eq 0 ] || { echo "$fails check(s) failed"; exit 1; }
+finish
