@@ -381,8 +381,9 @@ nvfs_pm_seed(const uint8_t ns_uuid[NVFS_UUID_BYTES])
  *                           a multiple of 64
  *    32    8 tail_seq       sequence number of the first entry in it
  *    40   24 reserved       0
- * A copy is valid iff (T1) magic; (T2) csum; (T3) tail_lsn % 64 == 0 and
- * tail_seq >= 1; reserved 0.  An update writes the copy that is NOT current
+ * A copy is valid iff (T1) magic; (T2) csum; (T3) tail_lsn % 64 == 0,
+ * tail_lsn < NVFS_JOURNAL_LIMIT, 1 <= tail_seq < NVFS_JOURNAL_LIMIT;
+ * reserved 0.  An update writes the copy that is NOT current
  * (gen + 1), persists it, and only then lets the space before tail_lsn be
  * reused, so a torn update leaves the older copy current and intact.
  *
@@ -411,10 +412,12 @@ nvfs_pm_seed(const uint8_t ns_uuid[NVFS_UUID_BYTES])
  *   (J1) magic == NVFS_JOURNAL_SET_MAGIC ^ journal_id;
  *   (J2) lsn == the expected LSN and first_seq == the expected sequence
  *        number (so data left by an earlier pass over the ring, which has an
- *        older lsn, or by a pass beyond a torn point, which has a sequence
- *        number that was skipped at reopen, is never taken as new);
+ *        older lsn, is never taken as new; after damage the log continues
+ *        past every sequence number the damaged region can hold);
  *   (J3) set_bytes and nr_entries are in bounds (the set ends within its
- *        bucket, entries fit inside set_bytes), flags known, reserved 0;
+ *        bucket, entries fit inside set_bytes; a pad set reaches exactly the
+ *        bucket end; lsn + set_bytes and first_seq + nr_entries stay below
+ *        NVFS_JOURNAL_LIMIT), flags known, reserved 0;
  *   (J4) csum matches;
  *   (J5) each entry's type != 0, payload fits, payload_csum matches.
  * The expected next set follows at lsn + set_bytes (a pad set's set_bytes
@@ -424,6 +427,9 @@ nvfs_pm_seed(const uint8_t ns_uuid[NVFS_UUID_BYTES])
 #define NVFS_JOURNAL_TAIL_MAGIC   UINT64_C(0x3130544a7366766e) /* "nvfsJT01" */
 #define NVFS_JOURNAL_SET_MAGIC    UINT64_C(0x3130534a7366766e) /* "nvfsJS01" */
 #define NVFS_JOURNAL_VERSION      1u
+/* LSNs and sequence numbers stay below this: no arithmetic on them can
+ * overflow (2^62 bytes or entries outlast any device). */
+#define NVFS_JOURNAL_LIMIT        (UINT64_C(1) << 62)
 #define NVFS_JOURNAL_BUCKET_ORDER 10u                 /* 4 MiB buckets */
 #define NVFS_JOURNAL_BUCKET_BYTES (NVFS_PAGE_BYTES << NVFS_JOURNAL_BUCKET_ORDER)
 #define NVFS_JOURNAL_MIN_BUCKETS  2u

@@ -138,14 +138,23 @@ struct nvfs_journal_report {
 	uint64_t stop_lsn, stop_seq;
 	uint64_t skipped_from_lsn, skipped_first_seq, skipped_last_seq, skipped_sets;
 	char reason[256];          /* why the set at stop_lsn is invalid */
+	/*
+	 * Not empty when a tail copy was invalid but not blank: either a tail
+	 * update was torn by a crash (harmless) or the current copy was damaged,
+	 * in which case replay started at the older tail and may return
+	 * entries that were already checkpointed: replay must be idempotent.
+	 */
+	char tail_warning[256];
 };
 
 /*
  * nvfs_journal_replay -- call fn for every committed entry after the durable
  * tail, in order, until fn returns non-zero (which is returned).  Memory
  * use is constant.  Returns 0 at the end of the log, whether or not damage
- * was found (see report->damaged, which the caller must check).
- * Must be called before the first append of this open.
+ * was found (see report->damaged, which the caller must check), or -EINVAL
+ * after an append.  Must be called before the first append and the first
+ * checkpoint of this open.  Applying an entry must be idempotent: after a
+ * damaged tail copy (report->tail_warning) replay starts at the older tail.
  */
 int nvfs_journal_replay(struct nvfs_journal *j,
 			int (*fn)(void *arg, const struct nvfs_journal_entry *e),
@@ -153,8 +162,10 @@ int nvfs_journal_replay(struct nvfs_journal *j,
 
 /*
  * nvfs_journal_append -- append an entry; returns its sequence number
- * (> 0), or a negative errno: -EINVAL (type 0), -EMSGSIZE (payload larger
- * than NVFS_JOURNAL_MAX_PAYLOAD), -EROFS, or a latched persist error.  The
+ * (> 0), or a negative errno: -EINVAL (type 0, or no replay yet), -EMSGSIZE
+ * (payload larger than NVFS_JOURNAL_MAX_PAYLOAD), -EROFS, -EUCLEAN (replay
+ * found damage and the replayed entries are not checkpointed yet),
+ * -EOVERFLOW (sequence numbers exhausted), or a latched persist error.  The
  * entry is durable only after nvfs_journal_commit(j, seq).  May sleep
  * waiting for a checkpoint when the journal is full.
  */
@@ -167,7 +178,8 @@ int64_t nvfs_journal_appendv(struct nvfs_journal *j, uint32_t type,
 
 /*
  * nvfs_journal_commit -- return once every entry up to seq is durable
- * (seq 0: everything appended so far).  0 or a persist error.
+ * (seq 0: everything appended so far).  0, -EINVAL (seq was never
+ * appended), or a persist error (latched: returned by every later call).
  */
 int nvfs_journal_commit(struct nvfs_journal *j, uint64_t seq);
 
@@ -176,7 +188,8 @@ int nvfs_journal_commit(struct nvfs_journal *j, uint64_t seq);
  * seq and made it durable elsewhere: advance the durable tail past the set
  * holding seq (entries sharing a set with later ones stay until those are
  * checkpointed too) and reuse the space.  seq must be committed.
- * 0, -EINVAL (seq beyond the committed log), or a persist error.
+ * 0, -EINVAL (seq beyond the committed log, or before replay), -EROFS,
+ * -EUCLEAN (a committed set changed on pmem), or a persist error.
  */
 int nvfs_journal_checkpoint(struct nvfs_journal *j, uint64_t seq);
 

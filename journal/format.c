@@ -77,11 +77,14 @@ jtail_check(const struct nvfs_pm_journal_tail *t, uint64_t seed, uint64_t off)
 	if (t->csum != nvfs_csum((const uint8_t *)t + 16, sizeof(*t) - 16, seed))
 		return nvfs_err_set(EBADMSG, "journal tail copy at %#llx: checksum "
 				    "mismatch at offset %#llx (T2)", at, at + 8);
-	if (t->tail_lsn % NVFS_JOURNAL_ALIGN || t->tail_seq == 0 ||
+	if (t->tail_lsn % NVFS_JOURNAL_ALIGN || t->tail_lsn >= NVFS_JOURNAL_LIMIT ||
+	    t->tail_seq == 0 || t->tail_seq >= NVFS_JOURNAL_LIMIT ||
 	    !zero(t->reserved, sizeof(t->reserved)))
 		return nvfs_err_set(EUCLEAN, "journal tail copy at %#llx: tail_lsn %llu "
-				    "not aligned, tail_seq 0 or reserved bytes set (T3)", at,
-				    (unsigned long long)t->tail_lsn);
+				    "(not aligned or out of range), tail_seq %llu (0 or out "
+				    "of range) or reserved bytes set (T3)", at,
+				    (unsigned long long)t->tail_lsn,
+				    (unsigned long long)t->tail_seq);
 	return 0;
 }
 
@@ -176,11 +179,15 @@ jset_check(const struct nvfs_journal *j, uint64_t lsn, uint64_t seq, char *why,
 		return why_set(why, why_len, "set_bytes %u is not a multiple of 64 "
 			       "within the %llu bytes left in the bucket (J3)",
 			       s->set_bytes, (unsigned long long)left);
+	if (lsn >= NVFS_JOURNAL_LIMIT || seq + s->nr_entries >= NVFS_JOURNAL_LIMIT)
+		return why_set(why, why_len, "lsn %llu or sequence numbers out of range "
+			       "(J3)", (unsigned long long)lsn);
 	if (s->flags & ~NVFS_JSET_FLAGS_KNOWN || !zero(s->reserved, sizeof(s->reserved)) ||
-	    ((s->flags & NVFS_JSET_PAD) && s->nr_entries) ||
+	    ((s->flags & NVFS_JSET_PAD) && (s->nr_entries || s->set_bytes != left)) ||
 	    s->nr_entries > (s->set_bytes - NVFS_JOURNAL_SET_HDR_BYTES) / NVFS_JOURNAL_ALIGN)
-		return why_set(why, why_len, "flags 0x%x, nr_entries %u or reserved "
-			       "bytes out of bounds (J3)", s->flags, s->nr_entries);
+		return why_set(why, why_len, "flags 0x%x, nr_entries %u, a pad short of "
+			       "the bucket end, or reserved bytes (J3)", s->flags,
+			       s->nr_entries);
 	if (!jset_csum(j, s, &csum, why, why_len))
 		return 1;
 	if (csum != s->csum)

@@ -66,8 +66,8 @@ cmp_u64(const void *x, const void *y)
  * nvfs_journal_create -- allocate the journal and write its header.
  *   1. The owner; the buckets (each record persisted by the allocator).
  *   2. The header page: its record, then header + tail copy A (gen 1,
- *      lsn 0, seq 1), tail copy B invalid; persisted.  The journal exists
- *      from here on.
+ *      lsn 0, seq 1) -- copy B is left invalid (zero) -- persisted.  The
+ *      journal exists from here on.
  */
 int
 nvfs_journal_create(struct nvfs_alloc *a, uint64_t bytes)
@@ -241,6 +241,11 @@ load_tail(struct nvfs_journal *j)
 		const struct nvfs_pm_journal_tail *t = (const void *)((char *)j->hdr + off);
 		if (jtail_check(t, j->seed, j->hdr_off + off)) {
 			snprintf(msg[i], sizeof(msg[i]), "%s", nvfs_errmsg());
+			/* Zero is the copy B of a journal never checkpointed. */
+			static const struct nvfs_pm_journal_tail zero_tail;
+			if (memcmp(t, &zero_tail, sizeof(*t)) != 0)
+				snprintf(j->tail_warning, sizeof(j->tail_warning), "%s",
+					 msg[i]);
 			continue;
 		}
 		if (best < 0 || t->gen > j->tail_gen) {
@@ -314,6 +319,16 @@ slot(struct nvfs_journal *j, uint64_t c)
 	return &j->sets[c % SET_SLOTS];
 }
 
+/* fail -- (locked) latch a persist error and wake everyone who waits */
+static int
+fail(struct nvfs_journal *j, int rc)
+{
+	if (!j->failed)
+		j->failed = rc;
+	pthread_cond_broadcast(&j->cond);
+	return rc;
+}
+
 /* fits -- [head, head+bytes) would not overwrite un-checkpointed log */
 static inline bool
 fits(const struct nvfs_journal *j, uint64_t bytes)
@@ -372,7 +387,7 @@ open_set(struct nvfs_journal *j, uint32_t flags, uint64_t bytes)
 static int
 reserve(struct nvfs_journal *j, uint64_t need, uint64_t *ctr, uint64_t *lsn)
 {
-	int rc = 0;
+	int rc = j->failed;
 
 	for (; !rc; rc = j->failed) {
 		if (j->set_open) {
@@ -472,6 +487,8 @@ nvfs_journal_appendv(struct nvfs_journal *j, uint32_t type, const struct iovec *
 	int rc;
 	if (!j->replay_done)
 		rc = nvfs_err_set(EINVAL, "journal: append before replay");
+	else if (j->next_seq >= NVFS_JOURNAL_LIMIT - 1)
+		rc = nvfs_err_set(EOVERFLOW, "journal: sequence numbers exhausted");
 	else if (j->damaged)
 		rc = nvfs_err_set(EUCLEAN, "journal: the log is damaged after the "
 				  "replayed entries; checkpoint them before appending");
@@ -568,10 +585,8 @@ commit_pending(struct nvfs_journal *j)
 		rc = persist_set(j, slot(j, c));
 
 	pthread_mutex_lock(&j->lock);
-	if (rc) {
-		j->failed = rc;
-		return rc;
-	}
+	if (rc)
+		return fail(j, rc);
 	const struct jset_slot *last = slot(j, end - 1);
 	j->commit_lsn = last->lsn + last->bytes;
 	j->committed_seq = last->first_seq + last->nr_entries - 1;
@@ -587,7 +602,17 @@ nvfs_journal_commit(struct nvfs_journal *j, uint64_t seq)
 	int rc = 0;
 
 	pthread_mutex_lock(&j->lock);
-	if (seq == 0 || seq >= j->next_seq)
+	if (j->failed) {
+		rc = j->failed;
+		goto out;
+	}
+	if (seq >= j->next_seq) {
+		rc = nvfs_err_set(EINVAL, "journal: commit of entry %llu, which was not "
+				  "appended (next is %llu)", (unsigned long long)seq,
+				  (unsigned long long)j->next_seq);
+		goto out;
+	}
+	if (seq == 0)
 		seq = j->next_seq - 1;
 	while (!rc && j->committed_seq < seq) {
 		if (j->failed) {
@@ -603,29 +628,41 @@ nvfs_journal_commit(struct nvfs_journal *j, uint64_t seq)
 		j->committing = false;
 		pthread_cond_broadcast(&j->cond);
 	}
+out:
 	pthread_mutex_unlock(&j->lock);
 	return rc;
 }
 
 /*
  * new_tail -- (locked) the first set not fully checkpointed by seq: walk the
- * committed sets from the tail (headers written by this process or
- * validated at open) and stop at the first holding an entry > seq.
+ * committed sets from the tail and stop at the first holding an entry >
+ * seq.  The headers were written by this process or validated at open, but
+ * pmem is re-checked as it is walked (a flipped bit must not move the
+ * durable tail to a wrong place): -EUCLEAN if one does not hold.
  */
-static void
+static int
 new_tail(struct nvfs_journal *j, uint64_t seq, uint64_t *lsn, uint64_t *first_seq)
 {
 	uint64_t l = j->tail_lsn, s = j->tail_seq;
 
 	while (l < j->commit_lsn) {
 		const struct nvfs_pm_jset *h = jset_at(j, l);
-		if (h->first_seq + h->nr_entries > seq + 1 || h->set_bytes == 0)
+		if (h->magic != jset_magic(j) || h->lsn != l || h->first_seq != s ||
+		    h->set_bytes < NVFS_JOURNAL_SET_HDR_BYTES ||
+		    h->set_bytes % NVFS_JOURNAL_ALIGN || h->set_bytes > bucket_left(l) ||
+		    h->set_bytes > j->commit_lsn - l ||
+		    h->nr_entries > h->set_bytes / NVFS_JOURNAL_ALIGN)
+			return nvfs_err_set(EUCLEAN, "journal: the committed set at lsn %llu "
+					    "changed on pmem (media error?); the tail is "
+					    "not moved", (unsigned long long)l);
+		if (h->first_seq + h->nr_entries > seq + 1)
 			break;
 		s = h->first_seq + h->nr_entries;
 		l += h->set_bytes;
 	}
 	*lsn = l;
 	*first_seq = l == j->commit_lsn ? j->committed_seq + 1 : s;
+	return 0;
 }
 
 /*
@@ -639,22 +676,24 @@ new_tail(struct nvfs_journal *j, uint64_t seq, uint64_t *lsn, uint64_t *first_se
 int
 nvfs_journal_checkpoint(struct nvfs_journal *j, uint64_t seq)
 {
-	uint64_t lsn, first;
+	uint64_t lsn = 0, first = 0;
 	int rc = 0;
 
 	if (j->readonly)
 		return nvfs_err_set(EROFS, "journal is open read-only");
 	pthread_mutex_lock(&j->ckpt_lock);
 	pthread_mutex_lock(&j->lock);
-	if (j->failed || seq > j->committed_seq) {
+	if (j->failed || seq > j->committed_seq || !j->replay_done) {
 		rc = j->failed ? j->failed
-			       : nvfs_err_set(EINVAL, "journal: checkpoint of entry %llu "
-					      "beyond the committed log (%llu)",
-					      (unsigned long long)seq,
-					      (unsigned long long)j->committed_seq);
+		     : !j->replay_done
+			? nvfs_err_set(EINVAL, "journal: checkpoint before replay")
+			: nvfs_err_set(EINVAL, "journal: checkpoint of entry %llu beyond "
+				       "the committed log (%llu)", (unsigned long long)seq,
+				       (unsigned long long)j->committed_seq);
 		goto out;
 	}
-	new_tail(j, seq, &lsn, &first);
+	if ((rc = new_tail(j, seq, &lsn, &first)))
+		goto out;
 	bool reseq = j->damaged && lsn == j->commit_lsn;
 	if (reseq)
 		first = j->next_seq; /* past every sequence number the damage holds */
@@ -673,7 +712,7 @@ nvfs_journal_checkpoint(struct nvfs_journal *j, uint64_t seq)
 
 	pthread_mutex_lock(&j->lock);
 	if (rc) {
-		j->failed = rc;
+		fail(j, rc);
 		goto out;
 	}
 	j->tail_slot = target;                                    /* step 2 */

@@ -71,6 +71,7 @@ struct nvfs_journal {
 	/* Where the open-time scan stopped, and whether replay found damage. */
 	uint64_t stop_lsn, stop_seq;
 	bool damaged;        /* appends wait for the tail to pass the damage */
+	char tail_warning[256]; /* an invalid, non-zero tail copy (replay reports it) */
 	bool replay_done;
 	bool appended;
 	bool watermark_signalled;

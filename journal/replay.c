@@ -13,6 +13,7 @@
  */
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "journal_int.h"
 #include "nvfs_err.h"
@@ -65,14 +66,33 @@ walk(const struct nvfs_journal *j, uint64_t lsn, uint64_t seq,
 	return rc;
 }
 
+/*
+ * ring_advise -- readahead policy for the whole ring.  The mapping is
+ * MADV_RANDOM at PAGE granularity (nvfs_pmem.h: small writeback units);
+ * the scans of open and replay read the ring in order, so they switch to
+ * MADV_SEQUENTIAL meanwhile (a cold 256 MiB ring on disk: seconds, not
+ * minutes).  Advice only: errors are ignored.
+ */
+static void
+ring_advise(const struct nvfs_journal *j, int advice)
+{
+	if (j->pm->gran != NVFS_GRAN_PAGE || j->pm->is_devdax)
+		return;
+	for (unsigned b = 0; b < j->nr_buckets; b++)
+		(void)madvise(j->pm->base + j->bucket_off[b], NVFS_JOURNAL_BUCKET_BYTES,
+			      advice);
+}
+
 /* jscan_end -- where the committed log ends (stop_lsn, stop_seq) */
 void
 jscan_end(struct nvfs_journal *j)
 {
 	char why[160];
 
+	ring_advise(j, MADV_SEQUENTIAL);
 	walk(j, j->tail_lsn, j->tail_seq, NULL, NULL, NULL, &j->stop_lsn, &j->stop_seq,
 	     why, sizeof(why));
+	ring_advise(j, MADV_RANDOM);
 }
 
 /* count_entries -- walk callback that only counts */
@@ -104,8 +124,9 @@ find_damage(struct nvfs_journal *j, struct nvfs_journal_report *rep)
 
 	for (uint64_t p = j->stop_lsn; p < limit; p += NVFS_JOURNAL_ALIGN) {
 		const struct nvfs_pm_jset *s = jset_at(j, p);
-		if (s->magic != magic || s->lsn < p || (s->lsn - p) % j->ring_bytes ||
-		    s->first_seq < j->stop_seq)
+		if (s->magic != magic || s->lsn < p || s->lsn >= NVFS_JOURNAL_LIMIT ||
+		    (s->lsn - p) % j->ring_bytes || s->first_seq < j->stop_seq ||
+		    s->first_seq >= NVFS_JOURNAL_LIMIT)
 			continue;
 		if (p == j->stop_lsn && s->lsn == p)
 			continue; /* the set that stopped the walk itself */
@@ -141,14 +162,20 @@ nvfs_journal_replay(struct nvfs_journal *j,
 	memset(rep, 0, sizeof(*rep));
 	if (j->appended)
 		return nvfs_err_set(EINVAL, "journal: replay after append");
+	ring_advise(j, MADV_SEQUENTIAL);
 	int rc = walk(j, j->tail_lsn, j->tail_seq, fn ? fn : count_entries, arg, rep,
 		      &end_lsn, &end_seq, why, sizeof(why));
-	if (rc)
+	if (rc) {
+		ring_advise(j, MADV_RANDOM);
 		return rc;
+	}
 	rep->stop_lsn = end_lsn;
 	rep->stop_seq = end_seq;
 	snprintf(rep->reason, sizeof(rep->reason), "%s", why);
-	if (find_damage(j, rep)) {
+	snprintf(rep->tail_warning, sizeof(rep->tail_warning), "%s", j->tail_warning);
+	bool damaged = find_damage(j, rep);
+	ring_advise(j, MADV_RANDOM);
+	if (damaged) {
 		/*
 		 * Valid sets beyond the stop point must never be taken as new:
 		 * the log continues past every sequence number they can hold
@@ -160,6 +187,8 @@ nvfs_journal_replay(struct nvfs_journal *j,
 		uint64_t jump = end_seq + j->ring_bytes / NVFS_JOURNAL_ALIGN + 1;
 		if (jump <= rep->skipped_last_seq)
 			jump = rep->skipped_last_seq + 1;
+		/* Both terms are below NVFS_JOURNAL_LIMIT (J3, T3): no overflow;
+		 * append refuses sequence numbers at the limit. */
 		j->next_seq = jump;
 		pthread_mutex_unlock(&j->lock);
 	}

@@ -23,6 +23,7 @@
 #include "nvfs_csum.h"
 #include "nvfs_err.h"
 #include "nvfs_journal.h"
+#include "nvfs_ns.h"
 #include "nvfs_test.h"
 
 #define BUCKET NVFS_JOURNAL_BUCKET_BYTES
@@ -686,15 +687,10 @@ test_journal_corrupt_current_tail_after_partial_wrap_names_the_entries(void)
  * a set of lsn 8 MiB, and no set of the older pass is left for
  * find_damage() to find.
  *
- * FAILS (journal defect, see the report): open + replay return 0 entries,
- * report.damaged false ("set of lsn 8388608 seq 9 where lsn 0 seq 1 was
- * expected (J2)"), so the 8 acknowledged, never checkpointed entries 9..16
- * vanish silently, and the next append is handed seq 1 again (sequence
- * numbers go backwards).  One corrupted tail copy -- the case the second
- * copy exists for -- thus loses a whole ring of committed entries without a
- * word.  Open should refuse (or report damage) when the older copy's tail
- * position holds a set of a later pass (s->lsn > tail_lsn, s->lsn % ring ==
- * tail_lsn % ring).
+ * This used to lose the 8 acknowledged, never checkpointed entries 9..16
+ * silently (0 entries, damaged false, sequence numbers restarting at 1);
+ * find_damage() now also counts sets of a later pass over the ring and
+ * names them.
  */
 static void
 test_journal_corrupt_current_tail_after_full_wrap_loses_nothing_silently(void)
@@ -958,7 +954,110 @@ test_journal_corrupt_random_mutations_never_replay_wrong_entries(void)
 	img_free(&im);
 }
 
+/*
+ * test_journal_checkpoint_refuses_a_set_changed_under_it -- the tail never
+ * moves on the strength of a set header that changed on pmem after it was
+ * committed (a flipped set_bytes used to move the durable tail past
+ * committed entries).
+ */
+static void
+test_journal_checkpoint_refuses_a_set_changed_under_it(void)
+{
+	struct jt t;
+	uint64_t rng = nvfs_test_seed() + 77;
+	struct nvfs_journal_stats st;
+
+	jt_setup(&t, "jc_newtail.pmem", 2);
+	for (unsigned i = 0; i < 3; i++) {
+		jt_append(&t, &rng, 1, 100);
+		CU_ASSERT_FATAL(nvfs_journal_commit(t.j, 0) == 0);
+	}
+	struct img im;
+	memset(&im, 0, sizeof(im));
+	snprintf(im.path, sizeof(im.path), "%s", t.path);
+	nvfs_journal_stats(t.j, &st);
+	/* set 0 at lsn 0 (the first bucket), set_bytes at offset 32 */
+	struct nvfs_pm_jset *h = nvfs_alloc_ptr(t.a, 0);
+	(void)h;
+	int owner = nvfs_alloc_owner_find(t.a, juuid);
+	uint64_t first_bucket = UINT64_MAX;
+	struct blocks b = { &im, 0 };
+	CU_ASSERT_FATAL(nvfs_alloc_foreach(t.a, owner, collect_block, &b) == 0);
+	for (unsigned i = 0; i < im.nr_buckets; i++)
+		if (im.bucket[i] < first_bucket)
+			first_bucket = im.bucket[i];
+	uint32_t *set_bytes = (uint32_t *)((char *)nvfs_alloc_ptr(t.a, first_bucket) + 32);
+	*set_bytes ^= 1u << 20;
+	CU_ASSERT_EQUAL(nvfs_journal_checkpoint(t.j, 1), -EUCLEAN);
+	CU_ASSERT_PTR_NOT_NULL(strstr(nvfs_errmsg(), "changed on pmem"));
+	struct nvfs_journal_stats after;
+	nvfs_journal_stats(t.j, &after);
+	CU_ASSERT_EQUAL(after.tail_lsn, st.tail_lsn); /* not moved */
+	*set_bytes ^= 1u << 20;
+	CU_ASSERT_EQUAL(nvfs_journal_checkpoint(t.j, 1), 0);
+	jt_forget_upto(&t, 1);
+	jt_reopen(&t);
+	CU_ASSERT(jt_replay_matches(&t)); /* entries 2 and 3 are still there */
+	jt_teardown(&t);
+}
+
+/* test_journal_contract_refusals -- calls outside the contract are refused */
+static void
+test_journal_contract_refusals(void)
+{
+	struct jt t;
+	struct nvfs_journal *j;
+	uint64_t rng = nvfs_test_seed() + 78;
+
+	jt_setup(&t, "jc_contract.pmem", 2);
+	CU_ASSERT_EQUAL(nvfs_journal_commit(t.j, 5), -EINVAL); /* never appended */
+	jt_append(&t, &rng, 1, 10);
+	CU_ASSERT_EQUAL(nvfs_journal_commit(t.j, 1), 0);
+	CU_ASSERT_EQUAL(nvfs_journal_close(&t.j), 0);
+	CU_ASSERT_FATAL(nvfs_journal_open(t.a, NULL, 0, &j) == 0);
+	CU_ASSERT_EQUAL(nvfs_journal_checkpoint(j, 1), -EINVAL); /* before replay */
+	CU_ASSERT_EQUAL(nvfs_journal_append(j, 1, "x", 1), -EINVAL);
+	CU_ASSERT_EQUAL(nvfs_journal_replay(j, NULL, NULL, NULL), 0);
+	CU_ASSERT_EQUAL(nvfs_journal_checkpoint(j, 1), 0);
+	CU_ASSERT(nvfs_journal_append(j, 1, "x", 1) == 2);
+	CU_ASSERT_EQUAL(nvfs_journal_replay(j, NULL, NULL, NULL), -EINVAL); /* after */
+	CU_ASSERT_EQUAL(nvfs_journal_close(&j), 0);
+	t.model.n = 0;
+	jt_teardown(&t);
+}
+
+/*
+ * test_journal_tail_copy_out_of_range_refused -- a tail copy with a valid
+ * checksum but an lsn near 2^64 (T3): arithmetic on it would wrap and
+ * entries would be lost silently, so it is invalid.
+ */
+static void
+test_journal_tail_copy_out_of_range_refused(void)
+{
+	struct img im;
+
+	img_build(&im, "jc_range.pmem", 2, 2, 2, 100, 0);
+	struct nvfs_pm_journal_hdr h;
+	struct nvfs_pm_sb sb;
+	file_read(im.path, NVFS_SB_OFF, &sb, sizeof(sb));
+	file_read(im.path, im.hdr_off, &h, sizeof(h));
+	uint64_t seed = nvfs_csum(&h.journal_id, 8, nvfs_ns_seed(&sb));
+	struct nvfs_pm_journal_tail t;
+	memset(&t, 0, sizeof(t));
+	t.magic = NVFS_JOURNAL_TAIL_MAGIC;
+	t.gen = 7;
+	t.tail_lsn = UINT64_MAX - 63;
+	t.tail_seq = 1;
+	t.csum = nvfs_csum((uint8_t *)&t + 16, sizeof(t) - 16, seed);
+	file_write(im.path, im.hdr_off + NVFS_JOURNAL_TAIL_OFF0, &t, sizeof(t));
+	open_fails(&im, -EUCLEAN, "tail copies", "(T3)");
+	img_free(&im);
+}
+
 NVFS_SUITE(journal_corrupt, "journal/corrupt", NULL, NULL,
+	   NVFS_TEST(test_journal_checkpoint_refuses_a_set_changed_under_it),
+	   NVFS_TEST(test_journal_contract_refusals),
+	   NVFS_TEST(test_journal_tail_copy_out_of_range_refused),
 	   NVFS_TEST(test_journal_corrupt_last_set_is_a_clean_end),
 	   NVFS_TEST(test_journal_corrupt_middle_set_reports_damage_and_restarts_past_it),
 	   NVFS_TEST(test_journal_corrupt_middle_set_checkpoint_then_reopen_without_appends),

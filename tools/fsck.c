@@ -394,6 +394,10 @@ journal_replay(struct fsck *f, struct nvfs_journal *j, struct jcheck *jc)
 		return rc;
 	}
 	nvfs_journal_stats(j, &jc->st);
+	if (jc->rep.tail_warning[0])
+		fprintf(stderr, PROG ": %s: warning: journal %s (a torn tail update is "
+			"harmless; a damaged current copy makes a mount replay from the "
+			"older tail)\n", f->path, jc->rep.tail_warning);
 	if (jc->rep.damaged)
 		journal_damage(f, jc);
 	return 0;
