@@ -25,7 +25,7 @@ SANFLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-fra
 VERSION  := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
 CPPFLAGS += -DNVFS_VERSION='"$(VERSION)"'
 
-LIBDIRS  := common alloc journal
+LIBDIRS  := common alloc journal fs
 LIBS      = $(foreach d,$(LIBDIRS),$(1)/lib$(d).a)
 TOOLS    := mkfs.nvfs fsck.nvfs mount.nvfs
 TEST_SRC := $(wildcard tests/*.c)

@@ -5,15 +5,19 @@
  *     mount.nvfs SOURCE MOUNTPOINT [-o OPTIONS] [-f] [-n] [-s] [-v]
  *                [--help] [--version]
  *
- * TEMPORARY: the nvfs file system itself is not implemented yet.  This
- * helper does everything a mount will do before starting the file system:
- * it parses the options, checks SOURCE and MOUNTPOINT, chooses the pmem,
+ * It parses the options, checks SOURCE and MOUNTPOINT, chooses the pmem,
  * creates and formats it, with the default journal, if it is missing or all
  * zero (nvfs_mkpmem, as mkfs.nvfs does) or else validates it
- * (nvfs_alloc_open, then the journal, opened read-only and replayed without
- * applying anything: a pmem without a journal or with a damaged one is
- * refused) -- and then says that nothing was mounted and exits 2.  The FUSE
- * session will take over from mount_fs().
+ * (nvfs_alloc_open, then the journal, replayed without applying anything:
+ * a pmem without a journal or with a damaged one is refused), and then
+ * mounts the file system (nvfs_fs_run, fs/).  The pmem stays open, and
+ * locked, for the life of the mount: a second mount of it is refused.
+ * Without -f the mount daemonizes once mounted and logs to syslog; with -f
+ * it stays in the foreground and logs to stderr.  It exits 0 once
+ * unmounted.
+ *
+ * TEMPORARY (issue 4 in progress): operations are not journaled yet and
+ * journal entries are not replayed, only counted; the mount says so.
  *
  * Errors, usage errors included, are one line "mount.nvfs: ..." on stderr
  * and exit 1.
@@ -34,11 +38,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <syslog.h>
 #include <unistd.h>
 
 #include "nvfs_alloc.h"
 #include "nvfs_csum.h"
 #include "nvfs_err.h"
+#include "nvfs_fs.h"
 #include "nvfs_journal.h"
 #include "nvfs_mkpmem.h"
 #include "nvfs_ns.h"
@@ -53,7 +59,7 @@
 #define MIN_PMEM_SIZE \
 	(NVFS_PAGES_OFF + NVFS_JOURNAL_MIN_BUCKETS * NVFS_JOURNAL_BUCKET_BYTES + \
 	 NVFS_PAGE_BYTES)
-#define EXIT_NOT_MOUNTED 2
+#define FUSE_OPTS_BYTES 4096
 
 struct mnt {
 	const char *source;             /* as given */
@@ -64,9 +70,24 @@ struct mnt {
 	bool pmem_given;
 	uint64_t pmem_size;             /* pmem_size=, for a new pmem */
 	bool pmem_size_given;
-	bool fake;                      /* -f: check and prepare, do not mount */
+	bool foreground;                /* -f: do not daemonize, log to stderr */
 	bool sloppy;                    /* -s: ignore unknown options */
 	bool verbose;                   /* -v */
+	/* the file system (-o) */
+	char fuse_opts[FUSE_OPTS_BYTES];  /* handed to libfuse as they are */
+	const char *fsname;             /* fsname=, default SOURCE */
+	const char *subtype;            /* subtype=, default nvfs */
+	bool no_default_permissions;    /* no_default_permissions */
+	bool ro;                        /* ro */
+	bool debug;                     /* debug: libfuse's -d (implies -f) */
+	bool writeback_cache;           /* writeback_cache */
+	bool keep_cache;                /* keep_cache */
+	unsigned threads;               /* threads=N, 0: the default */
+	double timeout;                 /* timeout=SECONDS, < 0: the default */
+	/* kept open while mounted */
+	struct nvfs_alloc *alloc;
+	struct nvfs_journal *journal;
+	uint64_t replay_entries;        /* entries a replay would apply */
 };
 
 /* die -- one line "mount.nvfs: ..." on stderr, exit 1 */
@@ -109,10 +130,26 @@ help(void)
 	       "       pmem_size=SIZE   size of a pmem file created or formatted by\n"
 	       "                        this mount (K, M, G, T suffixes; default 1G,\n"
 	       "                        at least %u bytes: 24 MiB and a page)\n"
-	       "       accepted and ignored: allow_other, default_permissions, ro, rw,\n"
-	       "       fsname=, subtype=, auto_unmount, _netdev, noauto, nofail,\n"
-	       "       defaults, user, users, x-*\n"
-	       "  -f           fake: check and prepare everything but do not mount\n"
+	       "       allow_other      let other users than the mounting one in\n"
+	       "       default_permissions  the kernel checks permissions (the default)\n"
+	       "       no_default_permissions  SOURCE checks them, as the caller\n"
+	       "       ro               read-only\n"
+	       "       fsname=NAME      the source shown in /proc/mounts (default SOURCE)\n"
+	       "       subtype=NAME     the type shown is fuse.NAME (default nvfs)\n"
+	       "       auto_unmount     unmount when the daemon dies\n"
+	       "       timeout=SECONDS  attribute and name cache timeout (default 1)\n"
+	       "       threads=N        worker threads (default %u, at most %u)\n"
+	       "       keep_cache       keep file data cached across opens (only if\n"
+	       "                        nothing changes SOURCE behind nvfs's back)\n"
+	       "       writeback_cache  the kernel's writeback cache: faster small\n"
+	       "                        writes, but O_APPEND is no longer atomic\n"
+	       "       debug            print every FUSE request (implies -f)\n"
+	       "       passed to the kernel: rw, suid, nosuid, dev, nodev, exec,\n"
+	       "       noexec, async, sync, dirsync, atime, noatime\n"
+	       "       accepted and ignored: _netdev, noauto, auto, nofail, defaults,\n"
+	       "       user, users, nouser, x-*\n"
+	       "  -f           stay in the foreground and log to stderr (otherwise:\n"
+	       "               run in the background once mounted, log to syslog)\n"
 	       "  -n           do not write /etc/mtab (accepted; nvfs never does)\n"
 	       "  -s           sloppy: ignore unknown options\n"
 	       "  -v           verbose\n"
@@ -121,27 +158,123 @@ help(void)
 	       "A missing or all-zero pmem is created and formatted with a journal\n"
 	       "of a quarter of its pages (8 MiB to 1 GiB); an existing one must hold\n"
 	       "a valid nvfs namespace with an intact journal (see mkfs.nvfs,\n"
-	       "fsck.nvfs).\n",
-	       USAGE, (unsigned)MIN_PMEM_SIZE);
+	       "fsck.nvfs).\n\n"
+	       "Not yet (issue 4 in progress): operations are not journaled, and\n"
+	       "fsync'd data is durable through the backing file system only.\n",
+	       USAGE, (unsigned)MIN_PMEM_SIZE, NVFS_FS_DEFAULT_THREADS,
+	       NVFS_FS_MAX_THREADS);
 }
 
-/* opt_ignored -- true for the mount/FUSE options this helper ignores */
+/* opt_in -- true if opt is one of names, or starts with one of prefixes */
+static bool
+opt_in(const char *opt, const char *const *names, const char *const *prefixes)
+{
+	for (const char *const *n = names; n && *n; n++)
+		if (strcmp(opt, *n) == 0)
+			return true;
+	for (const char *const *p = prefixes; p && *p; p++)
+		if (strncmp(opt, *p, strlen(*p)) == 0)
+			return true;
+	return false;
+}
+
+/* opt_ignored -- true for the mount(8) options this helper ignores */
 static bool
 opt_ignored(const char *opt)
 {
 	static const char *const names[] = {
-		"allow_other", "default_permissions", "ro", "rw", "auto_unmount",
-		"_netdev", "noauto", "nofail", "defaults", "user", "users", NULL,
+		"_netdev", "noauto", "auto", "nofail", "defaults", "user", "users",
+		"nouser", NULL,
 	};
-	static const char *const prefixes[] = { "fsname=", "subtype=", "x-", NULL };
+	static const char *const prefixes[] = { "x-", NULL };
 
-	for (const char *const *n = names; *n; n++)
-		if (strcmp(opt, *n) == 0)
-			return true;
-	for (const char *const *p = prefixes; *p; p++)
-		if (strncmp(opt, *p, strlen(*p)) == 0)
-			return true;
-	return false;
+	return opt_in(opt, names, prefixes);
+}
+
+/* opt_kernel -- true for the mount flags handed to libfuse as they are */
+static bool
+opt_kernel(const char *opt)
+{
+	static const char *const names[] = {
+		"allow_other", "auto_unmount", "rw", "suid", "nosuid", "dev", "nodev",
+		"exec", "noexec", "async", "sync", "dirsync", "atime", "noatime", NULL,
+	};
+
+	return opt_in(opt, names, NULL);
+}
+
+/* fuse_opt_append -- add opt to the options for libfuse */
+static void
+fuse_opt_append(struct mnt *m, const char *opt)
+{
+	size_t n = strlen(m->fuse_opts);
+
+	if (strchr(opt, ',') || strchr(opt, '\\'))
+		die("option '%s': commas and backslashes are not supported", opt);
+	if (n + strlen(opt) + 2 > sizeof(m->fuse_opts))
+		die("too many options");
+	snprintf(m->fuse_opts + n, sizeof(m->fuse_opts) - n, "%s%s", n ? "," : "", opt);
+}
+
+/* parse_uint_opt -- N of "name=N", 1..max */
+static unsigned
+parse_uint_opt(const char *opt, const char *val, unsigned max)
+{
+	char *end;
+	unsigned long v;
+
+	errno = 0;
+	v = strtoul(val, &end, 10);
+	if (!*val || *end || errno || v < 1 || v > max || *val == '-' || *val == '+')
+		die("option '%s': want a whole number from 1 to %u", opt, max);
+	return (unsigned)v;
+}
+
+/* parse_seconds_opt -- SECONDS of "name=SECONDS", 0..3600 */
+static double
+parse_seconds_opt(const char *opt, const char *val)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(val, &end);
+	if (!*val || *end || errno || !(v >= 0 && v <= 3600) || *val == '-' || *val == '+')
+		die("option '%s': want a number of seconds from 0 to 3600", opt);
+	return v;
+}
+
+/* parse_fs_opt -- a file system option; false if opt is not one */
+static bool
+parse_fs_opt(struct mnt *m, const char *opt)
+{
+	if (strcmp(opt, "default_permissions") == 0)
+		m->no_default_permissions = false;
+	else if (strcmp(opt, "no_default_permissions") == 0)
+		m->no_default_permissions = true;
+	else if (strcmp(opt, "ro") == 0)
+		m->ro = true;
+	else if (strncmp(opt, "fsname=", 7) == 0 && opt[7])
+		m->fsname = opt + 7;
+	else if (strncmp(opt, "subtype=", 8) == 0 && opt[8])
+		m->subtype = opt + 8;
+	else if (strcmp(opt, "debug") == 0)
+		m->debug = true;
+	else if (strcmp(opt, "writeback_cache") == 0)
+		m->writeback_cache = true;
+	else if (strcmp(opt, "keep_cache") == 0)
+		m->keep_cache = true;
+	else if (strncmp(opt, "threads=", 8) == 0)
+		m->threads = parse_uint_opt(opt, opt + 8, NVFS_FS_MAX_THREADS);
+	else if (strncmp(opt, "timeout=", 8) == 0)
+		m->timeout = parse_seconds_opt(opt, opt + 8);
+	else if (opt_kernel(opt))
+		fuse_opt_append(m, opt);
+	else if (strcmp(opt, "fsname=") == 0 || strcmp(opt, "subtype=") == 0)
+		die("option '%s' needs a value", opt);
+	else
+		return false;
+	return true;
 }
 
 /*
@@ -177,7 +310,7 @@ parse_opt(struct mnt *m, const char *opt)
 			die("option 'pmem_size': %s", nvfs_errmsg());
 		pmem_size_check(opt, m->pmem_size);
 		m->pmem_size_given = true;
-	} else if (!opt_ignored(opt)) {
+	} else if (!parse_fs_opt(m, opt) && !opt_ignored(opt)) {
 		if (!m->sloppy)
 			die("unknown option '%s'", opt);
 		if (m->verbose)
@@ -224,7 +357,7 @@ parse_args(int argc, char *argv[], struct mnt *m)
 			lists[nr_lists++] = optarg;
 			break;
 		case 'f':
-			m->fake = true;
+			m->foreground = true;
 			break;
 		case 'n':
 			break;
@@ -433,23 +566,23 @@ pmem_make(const struct mnt *m)
 }
 
 /*
- * journal_validate -- open the journal read-only and replay it without
- * applying anything: it must exist and its log must be intact.  *st and *r
- * describe it.  Exits on errors.
+ * journal_open -- open the journal (read-only for a read-only mount) and
+ * replay it without applying anything: it must exist and its log must be
+ * intact.  Kept open in m->journal; *st and *r describe it.  Exits on
+ * errors.
  */
 static void
-journal_validate(const struct mnt *m, struct nvfs_alloc *a,
-		 struct nvfs_journal_stats *st, struct nvfs_journal_report *r)
+journal_open(struct mnt *m, struct nvfs_journal_stats *st, struct nvfs_journal_report *r)
 {
-	struct nvfs_journal *j;
-	int rc = nvfs_journal_open(a, NULL, NVFS_JOURNAL_RDONLY, &j);
+	unsigned flags = m->ro ? NVFS_JOURNAL_RDONLY : 0;
+	int rc = nvfs_journal_open(m->alloc, NULL, flags, &m->journal);
 
 	if (rc == -ENOENT)
 		die("%s has no journal (made with mkfs.nvfs -J 0); make it with a "
 		    "journal (mkfs.nvfs -f overwrites it)", m->pmem);
 	if (rc)
 		die("%s: %s; run fsck.nvfs", m->pmem, nvfs_errmsg());
-	if (nvfs_journal_replay(j, NULL, NULL, r))
+	if (nvfs_journal_replay(m->journal, NULL, NULL, r))
 		die("%s: journal replay: %s", m->pmem, nvfs_errmsg());
 	if (r->damaged)
 		die("%s: the journal is damaged at lsn %llu (seq %llu): %s; entries "
@@ -458,34 +591,36 @@ journal_validate(const struct mnt *m, struct nvfs_alloc *a,
 		    (unsigned long long)r->stop_seq, r->reason,
 		    (unsigned long long)r->skipped_first_seq,
 		    (unsigned long long)r->skipped_last_seq);
-	nvfs_journal_stats(j, st);
-	nvfs_journal_close(&j);
+	nvfs_journal_stats(m->journal, st);
+	m->replay_entries = r->entries;
 }
 
 /*
- * pmem_validate -- open the namespace strictly, check its journal, and log
- * what it is and how many entries a mount replays
+ * pmem_open -- open the namespace strictly and keep it open (and locked)
+ * for the mount, check its journal, and say what it is and how many
+ * entries a mount replays
  */
 static void
-pmem_validate(const struct mnt *m)
+pmem_open(struct mnt *m)
 {
-	struct nvfs_alloc *a;
 	struct nvfs_alloc_stats st;
 	struct nvfs_journal_stats jst;
 	struct nvfs_journal_report r;
 	char line[1024], uuid[37];
 
-	if (nvfs_alloc_open(m->pmem, NULL, &a))
+	if (nvfs_alloc_open(m->pmem, NULL, &m->alloc))
 		die("%s", nvfs_errmsg());
-	journal_validate(m, a, &jst, &r);
-	nvfs_pmem_describe(nvfs_alloc_pmem(a), line, sizeof(line));
-	info("%s", line);
-	if (nvfs_alloc_readonly(a))
+	if (nvfs_alloc_readonly(m->alloc)) {
 		info("%s: has read-only-compatible features unknown to this build: "
 		     "it can only be mounted read-only", m->pmem);
+		m->ro = true;
+	}
+	journal_open(m, &jst, &r);
+	nvfs_pmem_describe(nvfs_alloc_pmem(m->alloc), line, sizeof(line));
+	info("%s", line);
 	if (m->verbose) {
-		nvfs_alloc_stats(a, &st);
-		nvfs_ns_uuid_str(nvfs_alloc_sb(a)->ns_uuid, uuid);
+		nvfs_alloc_stats(m->alloc, &st);
+		nvfs_ns_uuid_str(nvfs_alloc_sb(m->alloc)->ns_uuid, uuid);
 		info("%s: nvfs namespace uuid %s, %u owners, %llu/%llu pages used",
 		     m->pmem, uuid, st.owners,
 		     (unsigned long long)(st.pages_total - st.pages_free),
@@ -493,27 +628,124 @@ pmem_validate(const struct mnt *m)
 	}
 	info("%s: journal %llu MiB, %llu entries to replay", m->pmem,
 	     (unsigned long long)(jst.ring_bytes >> 20), (unsigned long long)r.entries);
-	nvfs_alloc_close(&a);
+}
+
+/* pmem_close -- at unmount (nothing was appended: nothing to commit) */
+static void
+pmem_close(struct mnt *m)
+{
+	if (m->journal && nvfs_journal_close(&m->journal) < 0)
+		fprintf(stderr, PROG ": %s: closing the journal: %s\n", m->pmem,
+			nvfs_errmsg());
+	if (m->alloc)
+		nvfs_alloc_close(&m->alloc);
+}
+
+/* ---- the file system ------------------------------------------------------- */
+
+/* log_line -- a message while mounted: stderr in the foreground, else syslog */
+static void
+log_line(void *arg, int priority, const char *msg)
+{
+	const struct mnt *m = arg;
+
+	if (m->foreground)
+		fprintf(stderr, PROG ": %s\n", msg);
+	else
+		syslog(priority, "%s", msg);
+}
+
+/* mounted -- the file system is mounted: say what it is and what it is not */
+static void
+mounted(void *arg)
+{
+	const struct mnt *m = arg;
+	char pm[1024], line[2048];
+
+	nvfs_pmem_describe(nvfs_alloc_pmem(m->alloc), pm, sizeof(pm));
+	snprintf(line, sizeof(line), "mounted %s on %s%s; pmem %s; operations are not "
+		 "journaled yet (issue 4 in progress): fsync'd data is durable "
+		 "through the backing file system", m->src_real, m->mp_real,
+		 m->ro ? " read-only" : "", pm);
+	log_line(arg, LOG_INFO, line);
+	if (m->replay_entries) {
+		snprintf(line, sizeof(line), "%s: %llu journal entries were left as "
+			 "they are: replay is not implemented yet", m->pmem,
+			 (unsigned long long)m->replay_entries);
+		log_line(arg, LOG_WARNING, line);
+	}
 }
 
 /*
- * mount_fs -- start the file system on the validated pmem.  Not implemented
- * yet; a real mount will honour -f (fake) here, after every check.
+ * fsname_opt -- "fsname=NAME" with the commas and backslashes of NAME
+ * escaped for libfuse's option parser
+ */
+static void
+fsname_opt(struct mnt *m, const char *name)
+{
+	char buf[2 * PATH_MAX + 16], *o = buf;
+
+	o += sprintf(o, "fsname=");
+	for (const char *c = name; *c && o < buf + sizeof(buf) - 3; c++) {
+		if (*c == ',' || *c == '\\')
+			*o++ = '\\';
+		*o++ = *c;
+	}
+	*o = '\0';
+	if (strlen(m->fuse_opts) + strlen(buf) + 2 > sizeof(m->fuse_opts))
+		die("too many options");
+	strcat(m->fuse_opts, *m->fuse_opts ? "," : "");
+	strcat(m->fuse_opts, buf);
+}
+
+/*
+ * mount_fs -- run the file system on the open pmem until it is unmounted;
+ * the exit status
  */
 static int
-mount_fs(const struct mnt *m)
+mount_fs(struct mnt *m)
 {
-	(void)m->fake;
-	fprintf(stderr, PROG ": pmem %s is ready; the nvfs file system itself is "
-		"not implemented yet, nothing was mounted\n", m->pmem);
-	return EXIT_NOT_MOUNTED;
+	char subtype[256];
+	struct nvfs_fs_config cfg = {
+		.source = m->src_real,
+		.mountpoint = m->mp_real,
+		.fuse_opts = m->fuse_opts,
+		.default_permissions = !m->no_default_permissions,
+		.foreground = m->foreground || m->debug,
+		.debug = m->debug,
+		.max_threads = m->threads,
+		.timeout = m->timeout,
+		.writeback_cache = m->writeback_cache,
+		.keep_cache = m->keep_cache,
+		.log = log_line,
+		.mounted = mounted,
+		.arg = m,
+	};
+	int rc;
+
+	m->foreground = cfg.foreground;
+	if (m->ro)
+		fuse_opt_append(m, "ro");
+	snprintf(subtype, sizeof(subtype), "subtype=%s", m->subtype ? m->subtype : "nvfs");
+	fuse_opt_append(m, subtype);
+	fsname_opt(m, m->fsname ? m->fsname : m->src_real);
+	if (!m->foreground)
+		openlog(PROG, LOG_PID, LOG_DAEMON);
+	fflush(stdout); /* before fuse_daemonize forks, or the lines are lost */
+	rc = nvfs_fs_run(&cfg);
+	pmem_close(m);
+	if (rc < 0)
+		die("%s", nvfs_errmsg());
+	if (!m->foreground)
+		closelog();
+	return 0;
 }
 
 /* main -- check everything, prepare the pmem, mount */
 int
 main(int argc, char *argv[])
 {
-	struct mnt m = { .pmem_size = DEFAULT_PMEM_SIZE };
+	struct mnt m = { .pmem_size = DEFAULT_PMEM_SIZE, .timeout = -1 };
 
 	parse_args(argc, argv, &m);
 	check_dirs(&m);
@@ -524,6 +756,6 @@ main(int argc, char *argv[])
 		info("source %s, mountpoint %s, pmem %s", m.src_real, m.mp_real,
 		     m.pmem);
 	pmem_make(&m);
-	pmem_validate(&m);
+	pmem_open(&m);
 	return mount_fs(&m);
 }

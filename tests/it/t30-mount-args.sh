@@ -1,22 +1,47 @@
 #!/bin/bash
-# t30-mount-stub.sh BUILD_DIR -- the temporary mount.nvfs: option parsing,
-# SOURCE/MOUNTPOINT checks, choosing, creating, formatting and validating
-# the pmem, and checking its journal (read-only: a pmem without a journal or
-# with a damaged one is refused).  Until the file system exists, a
-# successful run exits 2 with "... not implemented yet, nothing was
-# mounted"; errors exit 1 with one line.
+# t30-mount-args.sh BUILD_DIR -- mount.nvfs before the file system starts:
+# option parsing, SOURCE/MOUNTPOINT checks, choosing, creating, formatting
+# and validating the pmem, and checking its journal (a pmem without a
+# journal or with a damaged one is refused).  A successful run mounts (in
+# the background) and exits 0; each such mount is unmounted right after its
+# check (and by the EXIT trap); errors exit 1 with one line.  The file
+# system itself is t50's and t55's.
 # NVFS_STATE_DIR (undocumented) replaces /var/lib/nvfs so that the default
 # pmem path can be tested without touching the system.
 set -u
 # shellcheck source=tests/it/lib.sh
 . "$(dirname "$0")/lib.sh" || exit 1
 MINJ=25169920   # the smallest pmem with a journal: 16 MiB + 2 buckets of 4 MiB + a page
-NOTYET="pmem .* is ready; the nvfs file system itself is not implemented yet, nothing was mounted"
+MOUNTED="journal [0-9]+ MiB, [0-9]+ entries to replay$"   # the last line of a mount
 S=$T/src
 M=$T/mnt
 mkdir -p "$S/sub" "$M"
 touch "$T/file"
 export NVFS_STATE_DIR=$T/state   # never /var/lib/nvfs
+
+# unmount_all: unmount whatever is mounted under $T and wait (10 s at most)
+# until no daemon holds a pmem under $T
+unmount_all() {
+	local m f
+	for _ in 1 2 3; do
+		for m in $(awk -v t="$T/" 'index($2, t) == 1 { print $2 }' /proc/mounts); do
+			fusermount3 -u "$m" 2>/dev/null || umount -l "$m" 2>/dev/null
+		done
+	done
+	for f in $(find "$T" -name '*.pmem' 2>/dev/null); do
+		for _ in $(seq 100); do flock -n "$f" true 2>/dev/null && break; sleep 0.1; done
+	done
+}
+trap 'unmount_all; cleanup' EXIT
+trap 'exit 1' INT TERM HUP
+# expect_mount NAME REGEX ARGS...: mount.nvfs ARGS mounts (exit 0, output
+# matching REGEX); then it is unmounted
+expect_mount() {
+	local name=$1 re=$2
+	shift 2
+	expect "$name" 0 "$re" "$MOUNT" "$@"
+	unmount_all
+}
 
 # usage
 expect_err1 "no arguments" 1 "missing SOURCE or MOUNTPOINT.*usage: mount.nvfs" "$MOUNT"
@@ -56,7 +81,7 @@ expect_err1 "MOUNTPOINT inside SOURCE through a symlink" 1 "MOUNTPOINT $T/link i
 expect_err1 "MOUNTPOINT == SOURCE" 1 "MOUNTPOINT $S/../src is the same directory as SOURCE $S" "$MOUNT" "$S" "$S/../src" -o pmem="$p"
 expect_err1 "SOURCE / contains every MOUNTPOINT" 1 "MOUNTPOINT $M is inside SOURCE /" "$MOUNT" / "$M" -o pmem="$p"
 mkdir "$T/srcx"
-expect "a sibling with SOURCE as prefix is not inside" 2 "$NOTYET" "$MOUNT" "$S" "$T/srcx" -o pmem="$T/sib.pmem",pmem_size=32M
+expect_mount "a sibling with SOURCE as prefix is not inside" "$MOUNTED" "$S" "$T/srcx" -o pmem="$T/sib.pmem",pmem_size=32M
 expect_err1 "pmem inside SOURCE" 1 "pmem $S/p is inside SOURCE" "$MOUNT" "$S" "$M" -o pmem="$S/p"
 expect_err1 "pmem inside MOUNTPOINT" 1 "pmem $M/p is inside MOUNTPOINT" "$MOUNT" "$S" "$M" -o pmem="$M/p"
 assert "  ... nothing created" test ! -e "$p" -a ! -e "$S/p" -a ! -e "$M/p"
@@ -74,7 +99,7 @@ expect_err1 "pmem is a directory" 1 "$T/pdir: is a directory" "$MOUNT" "$S" "$M"
 expect_err1 "pmem in a missing directory" 1 "$T/nodir/p: cannot create: No such file" "$MOUNT" "$S" "$M" -o pmem="$T/nodir/p"
 
 # pmem=FILE,pmem_size=64M: created and formatted, then exit 2
-expect "new pmem" 2 "$NOTYET" "$MOUNT" "$S" "$M" -o pmem="$p",pmem_size=64M
+expect_mount "new pmem" "$MOUNTED" "$S" "$M" -o pmem="$p",pmem_size=64M
 assert "  ... says it created it, with the default journal" grep -Eq "^mount.nvfs: $p: created a new nvfs namespace of 67108864 bytes, uuid [0-9a-f-]{36}, label 'src', journal 12 MiB$" "$T/.all"
 assert "  ... and that a mount replays nothing" grep -q "^mount.nvfs: $p: journal 12 MiB, 0 entries to replay$" "$T/.all"
 assert "  ... logs the granularity" grep -q "^mount.nvfs: $p: 67108864 bytes, store granularity page" "$T/.all"
@@ -82,31 +107,31 @@ u=$(uuid_of)
 assert "  ... 64 MiB, mode 0600" test "$(stat -c '%s %a' "$p")" = "67108864 600"
 expect "  ... fsck clean" 0 "clean, 1 owners, 4 records, 3073/12288 pages used, journal 12 MiB, 0 entries to replay$" "$FSCK" "$p"
 before=$(sum "$p")
-expect "same pmem again: validated" 2 "$NOTYET" "$MOUNT" "$S" "$M" -o pmem="$p",pmem_size=64M
+expect_mount "same pmem again: validated" "$MOUNTED" "$S" "$M" -o pmem="$p",pmem_size=64M
 assert "  ... not formatted again" test "$(grep -c 'created\|formatted' "$T/.all")" = 0
 assert "  ... the journal checked" grep -q "^mount.nvfs: $p: journal 12 MiB, 0 entries to replay$" "$T/.all"
 unchanged "  ... unchanged" "$p" "$before"
 expect "  ... fsck clean, same uuid" 0 "ns uuid +$u" "$FSCK" -v "$p"
-expect "same pmem, other pmem_size: not resized" 2 "$NOTYET" "$MOUNT" "$S" "$M" -o pmem_size=128M,pmem="$p"
+expect_mount "same pmem, other pmem_size: not resized" "$MOUNTED" "$S" "$M" -o pmem_size=128M,pmem="$p"
 unchanged "  ... unchanged" "$p" "$before"
-expect "ignored mount and FUSE options" 2 "$NOTYET" "$MOUNT" "$S" "$M" -o \
+expect_mount "ignored mount and FUSE options" "$MOUNTED" "$S" "$M" -o \
 	"allow_other,default_permissions,ro,rw,fsname=nvfs,subtype=nvfs,auto_unmount,_netdev,noauto,nofail,defaults,user,users,x-systemd.automount,x-foo=1,,pmem=$p"
-expect "-s (sloppy) ignores unknown options" 2 "$NOTYET" "$MOUNT" -s "$S" "$M" -o bogus,pmem="$p"
-expect "-f -n -v accepted, -v describes" 2 "nvfs namespace uuid $u, 1 owners, 3073/12288 pages used" "$MOUNT" -f -n -v "$S" "$M" -o pmem="$p"
+expect_mount "-s (sloppy) ignores unknown options" "$MOUNTED" -s "$S" "$M" -o bogus,pmem="$p"
+expect_mount "-n -v accepted, -v describes" "nvfs namespace uuid $u, 1 owners, 3073/12288 pages used" -n -v "$S" "$M" -o pmem="$p"
 
 # an all-zero pmem is formatted (and sized to pmem_size); an empty one too
 z=$T/zero.pmem
 truncate -s 20M "$z"
-expect "all-zero pmem" 2 "$z: formatted an empty pmem as an nvfs namespace of 33554432 bytes, .*, journal 8 MiB$" \
-	"$MOUNT" "$S" "$M" -o pmem="$z",pmem_size=32M
+expect_mount "all-zero pmem" "$z: formatted an empty pmem as an nvfs namespace of 33554432 bytes, .*, journal 8 MiB$" \
+	"$S" "$M" -o pmem="$z",pmem_size=32M
 assert "  ... sized to 32 MiB" test "$(stat -c %s "$z")" = 33554432
 expect "  ... fsck clean" 0 "clean.*journal 8 MiB" "$FSCK" "$z"
 : >"$T/empty.pmem"
-expect "empty pmem" 2 "formatted an empty pmem as an nvfs namespace of 33554432 bytes" \
-	"$MOUNT" "$S" "$M" -o pmem="$T/empty.pmem",pmem_size=32M
+expect_mount "empty pmem" "formatted an empty pmem as an nvfs namespace of 33554432 bytes" \
+	"$S" "$M" -o pmem="$T/empty.pmem",pmem_size=32M
 expect "  ... fsck clean" 0 "clean" "$FSCK" "$T/empty.pmem"
-expect "the smallest pmem_size" 2 "created a new nvfs namespace of $MINJ bytes, .*, journal 8 MiB$" \
-	"$MOUNT" "$S" "$M" -o pmem="$T/min.pmem",pmem_size=$MINJ
+expect_mount "the smallest pmem_size" "created a new nvfs namespace of $MINJ bytes, .*, journal 8 MiB$" \
+	"$S" "$M" -o pmem="$T/min.pmem",pmem_size=$MINJ
 expect "  ... fsck clean" 0 "clean, 1 owners, 3 records, 2049/2049 pages used, journal 8 MiB" "$FSCK" "$T/min.pmem"
 
 # the journal: a pmem without one, or with a damaged one, is refused, untouched
@@ -128,7 +153,7 @@ unchanged "  ... unchanged" "$jt" "$before"
 jd=$T/damaged.pmem
 cp "$p" "$jd"
 if jappend "$jd" 1:2:100 c 2:2:100 c 3:2:100 >"$T/.jlist"; then
-	expect "pmem with journal entries" 2 "^mount.nvfs: $jd: journal 12 MiB, 6 entries to replay$" "$MOUNT" "$S" "$M" -o pmem="$jd"
+	expect_mount "pmem with journal entries" "^mount.nvfs: $jd: journal 12 MiB, 6 entries to replay$" "$S" "$M" -o pmem="$jd"
 	off=$(sed -En 's/^entry seq 3 .* payload_off ([0-9]+)$/\1/p' "$T/.jlist")
 	poke "$jd" $((off + 7)) X
 	before=$(sum "$jd")
@@ -156,7 +181,9 @@ if sbset "$c" 4096 16 4 2 && sbset "$c" 6144 16 4 2; then
 	unchanged "  ... unchanged" "$c" "$before"
 	cp "$p" "$c"
 	sbset "$c" 4096 40 8 0x4 && sbset "$c" 6144 40 8 0x4
-	expect "pmem with an unknown ro_compat feature" 2 "can only be mounted read-only" "$MOUNT" "$S" "$M" -o pmem="$c"
+	expect "pmem with an unknown ro_compat feature" 0 "can only be mounted read-only" "$MOUNT" "$S" "$M" -o pmem="$c"
+	assert "  ... mounted read-only" grep -q " $M fuse.nvfs ro," /proc/mounts
+	unmount_all
 else
 	echo "skip the version/feature cases: cannot build the superblock helper"
 fi
@@ -174,18 +201,18 @@ unchanged "  ... unchanged" "$p" "$before"
 # the default pmem: <state>/<basename>-<16 hex digits>.pmem, state made 0700
 st=$T/state/deeper
 export NVFS_STATE_DIR=$st
-expect "default pmem" 2 "$NOTYET" "$MOUNT" "$S" "$M" -o pmem_size=32M
+expect_mount "default pmem" "$MOUNTED" "$S" "$M" -o pmem_size=32M
 assert "  ... state directory made, mode 0700" test "$(stat -c %a "$st" 2>/dev/null)" = 700
 def=$(ls "$st" 2>/dev/null)
 # shellcheck disable=SC2317  # run through assert / expect
 named_ok() { [[ $def =~ ^src-[0-9a-f]{16}\.pmem$ ]]; }
 assert "  ... one file named src-<16 hex>.pmem" named_ok
-assert "  ... the message names it" grep -q "pmem $st/$def is ready" "$T/.all"
+assert "  ... the message names it" grep -q "$st/$def: journal" "$T/.all"
 expect "  ... fsck clean" 0 "clean" "$FSCK" "$st/$def"
-expect "default pmem, again (via another spelling of SOURCE)" 2 "pmem $st/$def is ready" "$MOUNT" "$T/./src/" "$M"
+expect_mount "default pmem, again (via another spelling of SOURCE)" "$st/$def: journal" "$T/./src/" "$M"
 assert "  ... still one file" test "$(find "$st" -type f | wc -l)" = 1
 mkdir -p "$T/other/src"
-expect "another SOURCE with the same basename" 2 "$NOTYET" "$MOUNT" "$T/other/src" "$M" -o pmem_size=32M
+expect_mount "another SOURCE with the same basename" "$MOUNTED" "$T/other/src" "$M" -o pmem_size=32M
 assert "  ... gets its own pmem" test "$(find "$st" -type f | wc -l)" = 2
 # the hash is XXH3-64 of the realpath (checked if a C compiler is at hand)
 cat >"$T/h.c" <<'CEOF'
@@ -217,13 +244,24 @@ if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null && id nobody >/dev/null 2
 		setpriv --reuid=nobody --regid="$(id -g nobody)" --clear-groups \
 			env -u NVFS_STATE_DIR -u XDG_STATE_HOME HOME="$U/home" "$@"
 	}
-	expect "non-root: ~/.local/state/nvfs" 2 "pmem $U/home/.local/state/nvfs/src-[0-9a-f]{16}\.pmem is ready" \
-		as_nobody "$MOUNT" "$U/src" "$U/mnt" -o pmem_size=32M
+	# a mount needs /dev/fuse, which some machines keep at mode 600: then the
+	# mount fails after choosing the pmem, which is what is checked here
+	# shellcheck disable=SC2317  # run through expect
+	mount_nobody() {
+		as_nobody "$@"
+		local rc=$?
+		if [ $rc = 1 ] && grep -q "cannot mount on .*/dev/fuse" "$T/.err" 2>/dev/null; then rc=0; fi
+		return $rc
+	}
+	# shellcheck disable=SC2317
+	try_nobody() { mount_nobody "$@" 2>"$T/.err"; local rc=$?; cat "$T/.err" >&2; unmount_all; return $rc; }
+	expect "non-root: ~/.local/state/nvfs" 0 "$U/home/.local/state/nvfs/src-[0-9a-f]{16}\.pmem: journal" \
+		try_nobody "$MOUNT" "$U/src" "$U/mnt" -o pmem_size=32M
 	assert "  ... made with mode 0700" test "$(stat -c %a "$U/home/.local/state/nvfs")" = 700
-	expect "non-root: \$XDG_STATE_HOME/nvfs" 2 "pmem $U/xdg/nvfs/src-[0-9a-f]{16}\.pmem is ready" \
-		as_nobody XDG_STATE_HOME="$U/xdg" "$MOUNT" "$U/src" "$U/mnt" -o pmem_size=32M
-	expect "non-root: relative XDG_STATE_HOME is ignored" 2 "pmem $U/home/.local/state/nvfs/src-" \
-		as_nobody XDG_STATE_HOME=rel "$MOUNT" "$U/src" "$U/mnt" -o pmem_size=32M
+	expect "non-root: \$XDG_STATE_HOME/nvfs" 0 "$U/xdg/nvfs/src-[0-9a-f]{16}\.pmem: journal" \
+		try_nobody XDG_STATE_HOME="$U/xdg" "$MOUNT" "$U/src" "$U/mnt" -o pmem_size=32M
+	expect "non-root: relative XDG_STATE_HOME is ignored" 0 "$U/home/.local/state/nvfs/src-[0-9a-f]{16}\.pmem: journal" \
+		try_nobody XDG_STATE_HOME=rel "$MOUNT" "$U/src" "$U/mnt" -o pmem_size=32M
 else
 	echo "skip the non-root default path: needs root, setpriv and user nobody"
 fi
