@@ -12,21 +12,10 @@
 #include "nvfs_err.h"
 #include "nvfs_ns.h"
 #include "nvfs_pmem.h"
+#include "nvfs_util.h"
 
 #define SB_FIELD(copy_off, field) \
 	((unsigned long long)((copy_off) + offsetof(struct nvfs_pm_sb, field)))
-
-/* all_zero -- true if len bytes at p are zero */
-static bool
-all_zero(const void *p, size_t len)
-{
-	const uint8_t *b = p;
-
-	for (size_t i = 0; i < len; i++)
-		if (b[i])
-			return false;
-	return true;
-}
 
 /* nvfs_ns_label_ok -- text, then only NULs (rules S7, O3) */
 bool
@@ -34,7 +23,7 @@ nvfs_ns_label_ok(const uint8_t label[NVFS_LABEL_BYTES])
 {
 	size_t n = strnlen((const char *)label, NVFS_LABEL_BYTES);
 
-	return all_zero(label + n, NVFS_LABEL_BYTES - n);
+	return nvfs_mem_is_zero(label + n, NVFS_LABEL_BYTES - n);
 }
 
 /* set_label -- copy a C string into a NUL-padded label field */
@@ -146,7 +135,7 @@ sb_misc_check(const struct nvfs_pm_sb *sb, uint64_t co)
 				    "expected 1/0 (S7)", (unsigned long long)co,
 				    SB_FIELD(co, nr_namespaces), sb->nr_namespaces,
 				    sb->this_namespace);
-	if (sb->reserved0 || !all_zero(sb->reserved, sizeof(sb->reserved)))
+	if (sb->reserved0 || !nvfs_mem_is_zero(sb->reserved, sizeof(sb->reserved)))
 		return nvfs_err_set(EUCLEAN, "superblock at %#llx: reserved bytes at "
 				    "offset %#llx are not zero (S7)", (unsigned long long)co,
 				    sb->reserved0 ? SB_FIELD(co, reserved0)
@@ -242,7 +231,7 @@ nvfs_ns_owner_list_hdr_check(const struct nvfs_pm_owner_list_hdr *hdr, uint64_t 
 				    NVFS_OWNER_LIST_OFF + 8);
 	if (hdr->owner_slots != NVFS_OWNER_SLOTS ||
 	    hdr->owner_bytes != NVFS_OWNER_HEAD_BYTES ||
-	    !all_zero(hdr->reserved, sizeof(hdr->reserved)))
+	    !nvfs_mem_is_zero(hdr->reserved, sizeof(hdr->reserved)))
 		return nvfs_err_set(EUCLEAN, "owner list header at %#x: corrupt geometry "
 				    "(owner_slots %u, owner_bytes %u, or reserved bytes set)",
 				    NVFS_OWNER_LIST_OFF, hdr->owner_slots, hdr->owner_bytes);
@@ -273,7 +262,7 @@ nvfs_ns_owner_head_check(const struct nvfs_pm_owner_head *head, unsigned slot,
 	if (head->commit != nvfs_ns_owner_commit(seed, slot, head))
 		return nvfs_err_set(EBADMSG, "owner slot %u at %#llx: commit checksum "
 				    "mismatch at offset %#llx (O1)", slot, at, at + 48);
-	if (all_zero(head->uuid, NVFS_UUID_BYTES))
+	if (nvfs_mem_is_zero(head->uuid, NVFS_UUID_BYTES))
 		return nvfs_err_set(EUCLEAN, "owner slot %u at %#llx: live owner with a "
 				    "zero uuid (O2)", slot, at);
 	if (!nvfs_ns_label_ok(head->label))
@@ -403,7 +392,7 @@ range_zero(const uint8_t *base, uint64_t dev_bytes, uint64_t off, uint64_t len)
 		return true;
 	if (len > dev_bytes - off)
 		len = dev_bytes - off;
-	return all_zero(base + off, len);
+	return nvfs_mem_is_zero(base + off, len);
 }
 
 /* nvfs_ns_probe -- zero, nvfs, or someone else's data */

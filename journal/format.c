@@ -10,17 +10,7 @@
 #include "journal_int.h"
 #include "nvfs_csum.h"
 #include "nvfs_err.h"
-
-/* zero -- len bytes at p are all zero */
-static bool
-zero(const void *p, size_t len)
-{
-	const uint8_t *b = p;
-	for (size_t i = 0; i < len; i++)
-		if (b[i])
-			return false;
-	return true;
-}
+#include "nvfs_util.h"
 
 /* jhdr_csum -- XXH3-64 (ns seed) over header bytes 16..63 */
 uint64_t
@@ -42,7 +32,8 @@ jhdr_check(const struct nvfs_pm_journal_hdr *h, uint64_t ns_seed, uint64_t off)
 	if (h->csum != jhdr_csum(h, ns_seed))
 		return nvfs_err_set(EBADMSG, "journal header at %#llx: checksum mismatch "
 				    "at offset %#llx (H2)", at, at + 8);
-	if (h->version != NVFS_JOURNAL_VERSION || !zero(h->reserved, sizeof(h->reserved)))
+	if (h->version != NVFS_JOURNAL_VERSION ||
+	    !nvfs_mem_is_zero(h->reserved, sizeof(h->reserved)))
 		return nvfs_err_set(EUCLEAN, "journal header at %#llx: field version at "
 				    "offset %#llx is %u (expected %u) or reserved bytes are "
 				    "set (H4)", at, at + 36, h->version, NVFS_JOURNAL_VERSION);
@@ -79,7 +70,7 @@ jtail_check(const struct nvfs_pm_journal_tail *t, uint64_t seed, uint64_t off)
 				    "mismatch at offset %#llx (T2)", at, at + 8);
 	if (t->tail_lsn % NVFS_JOURNAL_ALIGN || t->tail_lsn >= NVFS_JOURNAL_LIMIT ||
 	    t->tail_seq == 0 || t->tail_seq >= NVFS_JOURNAL_LIMIT ||
-	    !zero(t->reserved, sizeof(t->reserved)))
+	    !nvfs_mem_is_zero(t->reserved, sizeof(t->reserved)))
 		return nvfs_err_set(EUCLEAN, "journal tail copy at %#llx: tail_lsn %llu "
 				    "(not aligned or out of range), tail_seq %llu (0 or out "
 				    "of range) or reserved bytes set (T3)", at,
@@ -144,7 +135,7 @@ entries_check(const struct nvfs_journal *j, const struct nvfs_pm_jset *s, char *
 
 	for (uint32_t i = 0; i < s->nr_entries; i++) {
 		const struct nvfs_pm_jentry *e = (const void *)(base + off);
-		if (e->type == 0 || !zero(e->reserved, sizeof(e->reserved)))
+		if (e->type == 0 || !nvfs_mem_is_zero(e->reserved, sizeof(e->reserved)))
 			return why_set(why, why_len, "entry %u (seq %llu): type 0 or "
 				       "reserved bytes set (J5)", i,
 				       (unsigned long long)(s->first_seq + i));
@@ -182,7 +173,8 @@ jset_check(const struct nvfs_journal *j, uint64_t lsn, uint64_t seq, char *why,
 	if (lsn >= NVFS_JOURNAL_LIMIT || seq + s->nr_entries >= NVFS_JOURNAL_LIMIT)
 		return why_set(why, why_len, "lsn %llu or sequence numbers out of range "
 			       "(J3)", (unsigned long long)lsn);
-	if (s->flags & ~NVFS_JSET_FLAGS_KNOWN || !zero(s->reserved, sizeof(s->reserved)) ||
+	if (s->flags & ~NVFS_JSET_FLAGS_KNOWN ||
+	    !nvfs_mem_is_zero(s->reserved, sizeof(s->reserved)) ||
 	    ((s->flags & NVFS_JSET_PAD) && (s->nr_entries || s->set_bytes != left)) ||
 	    s->nr_entries > (s->set_bytes - NVFS_JOURNAL_SET_HDR_BYTES) / NVFS_JOURNAL_ALIGN)
 		return why_set(why, why_len, "flags 0x%x, nr_entries %u, a pad short of "

@@ -20,7 +20,7 @@
  * journal entries are not replayed, only counted; the mount says so.
  *
  * Errors, usage errors included, are one line "mount.nvfs: ..." on stderr
- * and exit 1.
+ * and exit 1 (nvfs_tool.h).
  *
  * The default pmem is <state>/<name>.pmem, <name> being the basename of
  * realpath(SOURCE) ("root" for /), "-" and the first 16 hex digits of the
@@ -33,7 +33,6 @@
 #include <libgen.h>
 #include <limits.h>
 #include <pwd.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,6 +49,7 @@
 #include "nvfs_ns.h"
 #include "nvfs_parse.h"
 #include "nvfs_pmem.h"
+#include "nvfs_tool.h"
 
 #define PROG "mount.nvfs"
 #define USAGE "usage: " PROG " SOURCE MOUNTPOINT [-o OPTIONS] [-f] [-n] [-s] [-v]"
@@ -89,33 +89,6 @@ struct mnt {
 	struct nvfs_journal *journal;
 	uint64_t replay_entries;        /* entries a replay would apply */
 };
-
-/* die -- one line "mount.nvfs: ..." on stderr, exit 1 */
-static void __attribute__((noreturn, format(printf, 1, 2)))
-die(const char *fmt, ...)
-{
-	va_list ap;
-
-	fputs(PROG ": ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	exit(1);
-}
-
-/* info -- one line "mount.nvfs: ..." on stdout */
-static void __attribute__((format(printf, 1, 2)))
-info(const char *fmt, ...)
-{
-	va_list ap;
-
-	fputs(PROG ": ", stdout);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	putchar('\n');
-}
 
 /* help -- the full usage text, on stdout */
 static void
@@ -210,9 +183,9 @@ fuse_opt_append(struct mnt *m, const char *opt)
 	size_t n = strlen(m->fuse_opts);
 
 	if (strchr(opt, ',') || strchr(opt, '\\'))
-		die("option '%s': commas and backslashes are not supported", opt);
+		nvfs_die("option '%s': commas and backslashes are not supported", opt);
 	if (n + strlen(opt) + 2 > sizeof(m->fuse_opts))
-		die("too many options");
+		nvfs_die("too many options");
 	snprintf(m->fuse_opts + n, sizeof(m->fuse_opts) - n, "%s%s", n ? "," : "", opt);
 }
 
@@ -226,7 +199,7 @@ parse_uint_opt(const char *opt, const char *val, unsigned max)
 	errno = 0;
 	v = strtoul(val, &end, 10);
 	if (!*val || *end || errno || v < 1 || v > max || *val == '-' || *val == '+')
-		die("option '%s': want a whole number from 1 to %u", opt, max);
+		nvfs_die("option '%s': want a whole number from 1 to %u", opt, max);
 	return (unsigned)v;
 }
 
@@ -240,7 +213,7 @@ parse_seconds_opt(const char *opt, const char *val)
 	errno = 0;
 	v = strtod(val, &end);
 	if (!*val || *end || errno || !(v >= 0 && v <= 3600) || *val == '-' || *val == '+')
-		die("option '%s': want a number of seconds from 0 to 3600", opt);
+		nvfs_die("option '%s': want a number of seconds from 0 to 3600", opt);
 	return v;
 }
 
@@ -271,7 +244,7 @@ parse_fs_opt(struct mnt *m, const char *opt)
 	else if (opt_kernel(opt))
 		fuse_opt_append(m, opt);
 	else if (strcmp(opt, "fsname=") == 0 || strcmp(opt, "subtype=") == 0)
-		die("option '%s' needs a value", opt);
+		nvfs_die("option '%s' needs a value", opt);
 	else
 		return false;
 	return true;
@@ -289,9 +262,9 @@ pmem_size_check(const char *opt, uint64_t size)
 	if (size >= NVFS_MIN_NS_BYTES &&
 	    nvfs_journal_fit(size & ~(uint64_t)(NVFS_PAGE_BYTES - 1), &journal) == 0)
 		return;
-	die("option '%s': %llu bytes is too small: nvfs needs at least %u bytes (24 "
-	    "MiB and a page) for the namespace and its journal", opt,
-	    (unsigned long long)size, (unsigned)MIN_PMEM_SIZE);
+	nvfs_die("option '%s': %llu bytes is too small: nvfs needs at least %u "
+		 "bytes (24 MiB and a page) for the namespace and its journal", opt,
+		 (unsigned long long)size, (unsigned)MIN_PMEM_SIZE);
 }
 
 /* parse_opt -- one item of -o; exits on a bad one */
@@ -300,21 +273,21 @@ parse_opt(struct mnt *m, const char *opt)
 {
 	if (strncmp(opt, "pmem=", 5) == 0) {
 		if (!opt[5])
-			die("option 'pmem=' needs a path");
+			nvfs_die("option 'pmem=' needs a path");
 		if (strlen(opt + 5) >= sizeof(m->pmem))
-			die("option 'pmem=': path is too long");
+			nvfs_die("option 'pmem=': path is too long");
 		snprintf(m->pmem, sizeof(m->pmem), "%s", opt + 5);
 		m->pmem_given = true;
 	} else if (strncmp(opt, "pmem_size=", 10) == 0) {
 		if (nvfs_parse_size(opt + 10, &m->pmem_size))
-			die("option 'pmem_size': %s", nvfs_errmsg());
+			nvfs_die("option 'pmem_size': %s", nvfs_errmsg());
 		pmem_size_check(opt, m->pmem_size);
 		m->pmem_size_given = true;
 	} else if (!parse_fs_opt(m, opt) && !opt_ignored(opt)) {
 		if (!m->sloppy)
-			die("unknown option '%s'", opt);
+			nvfs_die("unknown option '%s'", opt);
 		if (m->verbose)
-			info("ignoring unknown option '%s' (-s)", opt);
+			nvfs_info("ignoring unknown option '%s' (-s)", opt);
 	}
 }
 
@@ -325,7 +298,7 @@ parse_opts(struct mnt *m, const char *list)
 	char *copy = strdup(list), *save = NULL;
 
 	if (!copy)
-		die("out of memory");
+		nvfs_die("out of memory");
 	for (char *o = strtok_r(copy, ",", &save); o; o = strtok_r(NULL, ",", &save))
 		parse_opt(m, o);
 	free(copy);
@@ -339,19 +312,13 @@ parse_opts(struct mnt *m, const char *list)
 static void
 parse_args(int argc, char *argv[], struct mnt *m)
 {
-	static const struct option longopts[] = {
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },
-		{ NULL, 0, NULL, 0 },
-	};
 	const char *lists[64];
 	unsigned nr_lists = 0;
 	int c;
 
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":o:fnsvh", longopts, NULL)) != -1) {
+	while ((c = nvfs_tool_getopt(argc, argv, ":o:fnsvh")) != -1) {
 		if (c == 'o' && nr_lists == sizeof(lists) / sizeof(lists[0]))
-			die("too many -o options");
+			nvfs_die("too many -o options");
 		switch (c) {
 		case 'o':
 			lists[nr_lists++] = optarg;
@@ -371,19 +338,14 @@ parse_args(int argc, char *argv[], struct mnt *m)
 			help();
 			exit(0);
 		case 'V':
-			printf(PROG " (nvfs) %s\n", NVFS_VERSION);
-			exit(0);
-		case ':':
-			die("option '-%c' needs an argument (%s)", optopt, USAGE);
+			nvfs_tool_version();
 		default:
-			if (optopt)
-				die("unknown option '-%c' (%s)", optopt, USAGE);
-			die("unknown option '%s' (%s)", argv[optind - 1], USAGE);
+			nvfs_die_getopt(c, argv);
 		}
 	}
 	if (argc - optind != 2)
-		die("%s (%s)", argc - optind < 2 ? "missing SOURCE or MOUNTPOINT" :
-		    "too many arguments", USAGE);
+		nvfs_die_usage(argc - optind < 2 ? "missing SOURCE or MOUNTPOINT" :
+			       "too many arguments");
 	m->source = argv[optind];
 	m->mountpoint = argv[optind + 1];
 	for (unsigned i = 0; i < nr_lists; i++)
@@ -398,13 +360,13 @@ resolve_dir(const char *what, const char *path, char real[PATH_MAX])
 
 	if (!realpath(path, real)) {
 		if (errno == ENOENT)
-			die("%s %s: does not exist", what, path);
-		die("%s %s: %s", what, path, strerror(errno));
+			nvfs_die("%s %s: does not exist", what, path);
+		nvfs_die("%s %s: %s", what, path, strerror(errno));
 	}
 	if (stat(real, &st) < 0)
-		die("%s %s: %s", what, path, strerror(errno));
+		nvfs_die("%s %s: %s", what, path, strerror(errno));
 	if (!S_ISDIR(st.st_mode))
-		die("%s %s: not a directory", what, path);
+		nvfs_die("%s %s: not a directory", what, path);
 }
 
 /* inside -- true if the (real) path lies strictly below the (real) dir */
@@ -425,11 +387,11 @@ check_dirs(struct mnt *m)
 	resolve_dir("SOURCE", m->source, m->src_real);
 	resolve_dir("MOUNTPOINT", m->mountpoint, m->mp_real);
 	if (strcmp(m->src_real, m->mp_real) == 0)
-		die("MOUNTPOINT %s is the same directory as SOURCE %s", m->mountpoint,
-		    m->source);
+		nvfs_die("MOUNTPOINT %s is the same directory as SOURCE %s",
+			 m->mountpoint, m->source);
 	if (inside(m->mp_real, m->src_real))
-		die("MOUNTPOINT %s is inside SOURCE %s (%s): the file system would "
-		    "contain itself", m->mountpoint, m->source, m->src_real);
+		nvfs_die("MOUNTPOINT %s is inside SOURCE %s (%s): the file system "
+			 "would contain itself", m->mountpoint, m->source, m->src_real);
 }
 
 /* mkdir_p -- create dir and its missing parents, mode 0700 */
@@ -446,14 +408,14 @@ mkdir_p(const char *dir)
 		char c = *p;
 		*p = '\0';
 		if (mkdir(buf, 0700) < 0 && errno != EEXIST)
-			die("cannot create the state directory %s: %s", buf,
-			    strerror(errno));
+			nvfs_die("cannot create the state directory %s: %s", buf,
+				 strerror(errno));
 		*p = c;
 		if (!c)
 			break;
 	}
 	if (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode))
-		die("state directory %s: not a directory", dir);
+		nvfs_die("state directory %s: not a directory", dir);
 }
 
 /* state_dir -- the directory of default pmem files (see the top) */
@@ -481,8 +443,8 @@ state_dir(char *buf, size_t len)
 		home = pw ? pw->pw_dir : NULL;
 	}
 	if (!home || !*home)
-		die("cannot find a home directory for the default pmem; give "
-		    "-o pmem=PATH");
+		nvfs_die("cannot find a home directory for the default pmem; give "
+			 "-o pmem=PATH");
 	snprintf(buf, len, "%s/.local/state/nvfs", home);
 }
 
@@ -501,7 +463,7 @@ default_pmem(struct mnt *m)
 	/* %.200s keeps the name below NAME_MAX. */
 	if (snprintf(m->pmem, sizeof(m->pmem), "%s/%.200s-%016llx.pmem", dir, base,
 		     (unsigned long long)h) >= (int)sizeof(m->pmem))
-		die("state directory %s: path is too long", dir);
+		nvfs_die("state directory %s: path is too long", dir);
 }
 
 /*
@@ -517,17 +479,9 @@ check_pmem_place(const struct mnt *m)
 	if (!realpath(dirname(buf), dir))
 		return; /* creating it will say what is wrong */
 	if (strcmp(dir, m->src_real) == 0 || inside(dir, m->src_real))
-		die("pmem %s is inside SOURCE %s", m->pmem, m->source);
+		nvfs_die("pmem %s is inside SOURCE %s", m->pmem, m->source);
 	if (strcmp(dir, m->mp_real) == 0 || inside(dir, m->mp_real))
-		die("pmem %s is inside MOUNTPOINT %s", m->pmem, m->mountpoint);
-}
-
-/* warn -- a warning from nvfs_mkpmem */
-static void
-warn(void *arg, const char *msg)
-{
-	(void)arg;
-	fprintf(stderr, PROG ": warning: %s\n", msg);
+		nvfs_die("pmem %s is inside MOUNTPOINT %s", m->pmem, m->mountpoint);
 }
 
 /*
@@ -546,7 +500,7 @@ pmem_make(const struct mnt *m)
 		/* a device-DAX is used whole unless pmem_size= says otherwise */
 		.size = is_dev && !m->pmem_size_given ? 0 : m->pmem_size,
 		.label = label,
-		.warn = warn,
+		.warn = nvfs_tool_warn,
 	};
 
 	snprintf(label, sizeof(label), "%s", *base ? base : "root");
@@ -554,15 +508,15 @@ pmem_make(const struct mnt *m)
 	if (rc == -EEXIST)
 		return;
 	if (rc == -ENOTEMPTY)
-		die("%s; refusing to format it (mkfs.nvfs -f would overwrite it)",
-		    nvfs_errmsg());
+		nvfs_die("%s; refusing to format it (mkfs.nvfs -f would overwrite it)",
+			 nvfs_errmsg());
 	if (rc)
-		die("%s", nvfs_errmsg());
+		nvfs_die("%s", nvfs_errmsg());
 	nvfs_ns_uuid_str(mi.uuid, uuid);
-	info("%s: %s nvfs namespace of %llu bytes, uuid %s, label '%s', journal "
-	     "%llu MiB", m->pmem, mi.created ? "created a new" :
-	     "formatted an empty pmem as an", (unsigned long long)mi.ns_bytes, uuid,
-	     label, (unsigned long long)(mi.journal_bytes >> 20));
+	nvfs_info("%s: %s nvfs namespace of %llu bytes, uuid %s, label '%s', "
+		  "journal %llu MiB", m->pmem, mi.created ? "created a new" :
+		  "formatted an empty pmem as an", (unsigned long long)mi.ns_bytes,
+		  uuid, label, (unsigned long long)(mi.journal_bytes >> 20));
 }
 
 /*
@@ -578,19 +532,19 @@ journal_open(struct mnt *m, struct nvfs_journal_stats *st, struct nvfs_journal_r
 	int rc = nvfs_journal_open(m->alloc, NULL, flags, &m->journal);
 
 	if (rc == -ENOENT)
-		die("%s has no journal (made with mkfs.nvfs -J 0); make it with a "
-		    "journal (mkfs.nvfs -f overwrites it)", m->pmem);
+		nvfs_die("%s has no journal (made with mkfs.nvfs -J 0); make it with a "
+			 "journal (mkfs.nvfs -f overwrites it)", m->pmem);
 	if (rc)
-		die("%s: %s; run fsck.nvfs", m->pmem, nvfs_errmsg());
+		nvfs_die("%s: %s; run fsck.nvfs", m->pmem, nvfs_errmsg());
 	if (nvfs_journal_replay(m->journal, NULL, NULL, r))
-		die("%s: journal replay: %s", m->pmem, nvfs_errmsg());
+		nvfs_die("%s: journal replay: %s", m->pmem, nvfs_errmsg());
 	if (r->damaged)
-		die("%s: the journal is damaged at lsn %llu (seq %llu): %s; entries "
-		    "%llu..%llu after it could not be replayed; run fsck.nvfs -v",
-		    m->pmem, (unsigned long long)r->stop_lsn,
-		    (unsigned long long)r->stop_seq, r->reason,
-		    (unsigned long long)r->skipped_first_seq,
-		    (unsigned long long)r->skipped_last_seq);
+		nvfs_die("%s: the journal is damaged at lsn %llu (seq %llu): %s; "
+			 "entries %llu..%llu after it could not be replayed; run "
+			 "fsck.nvfs -v", m->pmem, (unsigned long long)r->stop_lsn,
+			 (unsigned long long)r->stop_seq, r->reason,
+			 (unsigned long long)r->skipped_first_seq,
+			 (unsigned long long)r->skipped_last_seq);
 	nvfs_journal_stats(m->journal, st);
 	m->replay_entries = r->entries;
 }
@@ -609,25 +563,26 @@ pmem_open(struct mnt *m)
 	char line[1024], uuid[37];
 
 	if (nvfs_alloc_open(m->pmem, NULL, &m->alloc))
-		die("%s", nvfs_errmsg());
+		nvfs_die("%s", nvfs_errmsg());
 	if (nvfs_alloc_readonly(m->alloc)) {
-		info("%s: has read-only-compatible features unknown to this build: "
-		     "it can only be mounted read-only", m->pmem);
+		nvfs_info("%s: has read-only-compatible features unknown to this "
+			  "build: it can only be mounted read-only", m->pmem);
 		m->ro = true;
 	}
 	journal_open(m, &jst, &r);
 	nvfs_pmem_describe(nvfs_alloc_pmem(m->alloc), line, sizeof(line));
-	info("%s", line);
+	nvfs_info("%s", line);
 	if (m->verbose) {
 		nvfs_alloc_stats(m->alloc, &st);
 		nvfs_ns_uuid_str(nvfs_alloc_sb(m->alloc)->ns_uuid, uuid);
-		info("%s: nvfs namespace uuid %s, %u owners, %llu/%llu pages used",
-		     m->pmem, uuid, st.owners,
-		     (unsigned long long)(st.pages_total - st.pages_free),
-		     (unsigned long long)st.pages_total);
+		nvfs_info("%s: nvfs namespace uuid %s, %u owners, %llu/%llu pages used",
+			  m->pmem, uuid, st.owners,
+			  (unsigned long long)(st.pages_total - st.pages_free),
+			  (unsigned long long)st.pages_total);
 	}
-	info("%s: journal %llu MiB, %llu entries to replay", m->pmem,
-	     (unsigned long long)(jst.ring_bytes >> 20), (unsigned long long)r.entries);
+	nvfs_info("%s: journal %llu MiB, %llu entries to replay", m->pmem,
+		  (unsigned long long)(jst.ring_bytes >> 20),
+		  (unsigned long long)r.entries);
 }
 
 /* pmem_close -- at unmount (nothing was appended: nothing to commit) */
@@ -635,8 +590,7 @@ static void
 pmem_close(struct mnt *m)
 {
 	if (m->journal && nvfs_journal_close(&m->journal) < 0)
-		fprintf(stderr, PROG ": %s: closing the journal: %s\n", m->pmem,
-			nvfs_errmsg());
+		nvfs_warnx("%s: closing the journal: %s", m->pmem, nvfs_errmsg());
 	if (m->alloc)
 		nvfs_alloc_close(&m->alloc);
 }
@@ -693,7 +647,7 @@ fsname_opt(struct mnt *m, const char *name)
 	}
 	*o = '\0';
 	if (strlen(m->fuse_opts) + strlen(buf) + 2 > sizeof(m->fuse_opts))
-		die("too many options");
+		nvfs_die("too many options");
 	strcat(m->fuse_opts, *m->fuse_opts ? "," : "");
 	strcat(m->fuse_opts, buf);
 }
@@ -735,7 +689,7 @@ mount_fs(struct mnt *m)
 	rc = nvfs_fs_run(&cfg);
 	pmem_close(m);
 	if (rc < 0)
-		die("%s", nvfs_errmsg());
+		nvfs_die("%s", nvfs_errmsg());
 	if (!m->foreground)
 		closelog();
 	return 0;
@@ -747,14 +701,15 @@ main(int argc, char *argv[])
 {
 	struct mnt m = { .pmem_size = DEFAULT_PMEM_SIZE, .timeout = -1 };
 
+	nvfs_tool_init(PROG, USAGE, 1);
 	parse_args(argc, argv, &m);
 	check_dirs(&m);
 	if (!m.pmem_given)
 		default_pmem(&m);
 	check_pmem_place(&m);
 	if (m.verbose)
-		info("source %s, mountpoint %s, pmem %s", m.src_real, m.mp_real,
-		     m.pmem);
+		nvfs_info("source %s, mountpoint %s, pmem %s", m.src_real, m.mp_real,
+			  m.pmem);
 	pmem_make(&m);
 	pmem_open(&m);
 	return mount_fs(&m);

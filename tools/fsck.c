@@ -21,7 +21,6 @@
  *     unsupported version or feature, usage error.
  */
 #include <getopt.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,6 +31,7 @@
 #include "nvfs_journal.h"
 #include "nvfs_ns.h"
 #include "nvfs_pmem.h"
+#include "nvfs_tool.h"
 
 #define PROG "fsck.nvfs"
 #define USAGE "usage: " PROG " [-n] [-y] [-v] [-V] [-h] PMEM"
@@ -97,33 +97,13 @@ help(void)
 	       "usage).\n", USAGE, LIST_CAP);
 }
 
-/* die -- one line "fsck.nvfs: ..." on stderr, exit 8 */
-static void __attribute__((noreturn, format(printf, 1, 2)))
-die(const char *fmt, ...)
-{
-	va_list ap;
-
-	fputs(PROG ": ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	exit(EXIT_OPERATION);
-}
-
 /* parse_args -- the command line into *f; exits on a usage error */
 static void
 parse_args(int argc, char *argv[], struct fsck *f)
 {
-	static const struct option longopts[] = {
-		{ "version", no_argument, NULL, 'V' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
 	int c;
 
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "nyapfvVh", longopts, NULL)) != -1) {
+	while ((c = nvfs_tool_getopt(argc, argv, "nyapfvVh")) != -1) {
 		switch (c) {
 		case 'n':
 			f->no_write = true;
@@ -139,24 +119,17 @@ parse_args(int argc, char *argv[], struct fsck *f)
 			f->verbose++;
 			break;
 		case 'V':
-			printf(PROG " (nvfs) %s\n", NVFS_VERSION);
-			exit(EXIT_CLEAN);
+			nvfs_tool_version(); /* exits 0, EXIT_CLEAN */
 		case 'h':
 			help();
 			exit(EXIT_CLEAN);
 		default:
-			if (!optopt)
-				die("unknown option '%s' (%s)", argv[optind - 1], USAGE);
-			die("unknown option '-%c' (%s)", optopt, USAGE);
+			nvfs_die_getopt(c, argv);
 		}
 	}
 	if (f->no_write && f->repair)
-		die("-n cannot be combined with -y, -a or -p (%s)", USAGE);
-	if (optind == argc)
-		die("missing PMEM argument (%s)", USAGE);
-	if (optind + 1 < argc)
-		die("unexpected argument '%s' (%s)", argv[optind + 1], USAGE);
-	f->path = argv[optind];
+		nvfs_die_usage("-n cannot be combined with -y, -a or -p");
+	f->path = nvfs_tool_operand(argc, argv, "PMEM");
 }
 
 /* problem -- the allocator's report of one problem */
@@ -165,15 +138,15 @@ problem(void *arg, const char *msg, bool repaired)
 {
 	const struct fsck *f = arg;
 
-	printf(PROG ": %s: %s (%s)\n", f->path, msg,
-	       repaired ? "repaired" : "not repaired");
+	nvfs_info("%s: %s (%s)", f->path, msg,
+		  repaired ? "repaired" : "not repaired");
 }
 
 /* open_fail -- report a failed open; the exit status for it */
 static int
 open_fail(int rc)
 {
-	fprintf(stderr, PROG ": %s\n", nvfs_errmsg());
+	nvfs_warnx("%s", nvfs_errmsg());
 	return rc == -EUCLEAN || rc == -EBADMSG ? EXIT_LEFT : EXIT_OPERATION;
 }
 
@@ -395,9 +368,9 @@ journal_replay(struct fsck *f, struct nvfs_journal *j, struct jcheck *jc)
 	}
 	nvfs_journal_stats(j, &jc->st);
 	if (jc->rep.tail_warning[0])
-		fprintf(stderr, PROG ": %s: warning: journal %s (a torn tail update is "
-			"harmless; a damaged current copy makes a mount replay from the "
-			"older tail)\n", f->path, jc->rep.tail_warning);
+		nvfs_warnx("%s: warning: journal %s (a torn tail update is harmless; "
+			   "a damaged current copy makes a mount replay from the older "
+			   "tail)", f->path, jc->rep.tail_warning);
 	if (jc->rep.damaged)
 		journal_damage(f, jc);
 	return 0;
@@ -591,6 +564,7 @@ main(int argc, char *argv[])
 	struct nvfs_alloc *a;
 	int rc;
 
+	nvfs_tool_init(PROG, USAGE, EXIT_OPERATION);
 	parse_args(argc, argv, &f);
 	struct nvfs_alloc_opts o = {
 		.flags = NVFS_ALLOC_CHECK |
@@ -602,8 +576,8 @@ main(int argc, char *argv[])
 	if (rc)
 		return open_fail(rc);
 	if (!f.no_write && nvfs_alloc_readonly(a))
-		printf(PROG ": %s: unknown read-only-compatible features: checked "
-		       "read-only, nothing can be repaired\n", f.path);
+		nvfs_info("%s: unknown read-only-compatible features: checked "
+			  "read-only, nothing can be repaired", f.path);
 	rc = nvfs_alloc_check(a);
 	if (rc) {
 		problem(&f, nvfs_errmsg(), false);

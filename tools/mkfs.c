@@ -11,10 +11,10 @@
  * The namespace gets a journal of -J SIZE (default: nvfs_journal_fit's),
  * none with -J 0.
  * Every error is one line on stderr starting "mkfs.nvfs: "; exit status 0
- * on success, 1 on any error.  The work is done by nvfs_mkpmem.
+ * on success, 1 on any error (nvfs_tool.h).  The work is done by
+ * nvfs_mkpmem.
  */
 #include <getopt.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +23,7 @@
 #include "nvfs_mkpmem.h"
 #include "nvfs_ns.h"
 #include "nvfs_parse.h"
+#include "nvfs_tool.h"
 
 #define PROG "mkfs.nvfs"
 #define USAGE "usage: " PROG " [-s SIZE] [-J SIZE] [-f] [-L LABEL] [-V] [-h] PMEM"
@@ -65,20 +66,6 @@ help(void)
 	       NVFS_LABEL_BYTES - 1);
 }
 
-/* die -- print one line "mkfs.nvfs: ..." on stderr and exit 1 */
-static void __attribute__((noreturn, format(printf, 1, 2)))
-die(const char *fmt, ...)
-{
-	va_list ap;
-
-	fputs(PROG ": ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	exit(1);
-}
-
 /* parse_opt -- one option of the command line; exits on a bad one */
 static void
 parse_opt(int c, struct args *a)
@@ -86,7 +73,7 @@ parse_opt(int c, struct args *a)
 	switch (c) {
 	case 's':
 		if (nvfs_parse_size(optarg, &a->size))
-			die("%s", nvfs_errmsg());
+			nvfs_die("%s", nvfs_errmsg());
 		a->size_given = true;
 		break;
 	case 'f':
@@ -94,26 +81,21 @@ parse_opt(int c, struct args *a)
 		break;
 	case 'J':
 		if (nvfs_parse_size(optarg, &a->journal_bytes))
-			die("%s", nvfs_errmsg());
+			nvfs_die("%s", nvfs_errmsg());
 		a->no_journal = a->journal_bytes == 0;
 		a->journal_given = true;
 		break;
 	case 'L':
 		if (strlen(optarg) >= NVFS_LABEL_BYTES)
-			die("label '%s' is longer than %u bytes", optarg,
-			    NVFS_LABEL_BYTES - 1);
+			nvfs_die("label '%s' is longer than %u bytes", optarg,
+				 NVFS_LABEL_BYTES - 1);
 		a->label = *optarg ? optarg : NULL;
 		break;
 	case 'V':
-		printf(PROG " (nvfs) %s\n", NVFS_VERSION);
-		exit(0);
+		nvfs_tool_version();
 	case 'h':
 		help();
 		exit(0);
-	case ':':
-		die("option '-%c' needs an argument (%s)", optopt, USAGE);
-	default:
-		die("unknown option '-%c' (%s)", optopt, USAGE);
 	}
 }
 
@@ -121,35 +103,17 @@ parse_opt(int c, struct args *a)
 static void
 parse_args(int argc, char *argv[], struct args *a)
 {
-	static const struct option longopts[] = {
-		{ "version", no_argument, NULL, 'V' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	int c, idx = 0;
+	int c;
 
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":s:J:fL:Vh", longopts, &idx)) != -1) {
-		if (c == '?' && !optopt)
-			die("unknown option '%s' (%s)", argv[optind - 1], USAGE);
+	while ((c = nvfs_tool_getopt(argc, argv, ":s:J:fL:Vh")) != -1) {
+		if (c == ':' || c == '?')
+			nvfs_die_getopt(c, argv);
 		parse_opt(c, a);
 	}
-	if (optind == argc)
-		die("missing PMEM argument (%s)", USAGE);
-	if (optind + 1 < argc)
-		die("unexpected argument '%s' (%s)", argv[optind + 1], USAGE);
-	a->path = argv[optind];
+	a->path = nvfs_tool_operand(argc, argv, "PMEM");
 	if (a->size_given && a->size == 0)
-		die("%s: 0 bytes is too small: nvfs needs at least %u bytes (%u MiB)",
-		    a->path, NVFS_MIN_NS_BYTES, NVFS_MIN_NS_BYTES >> 20);
-}
-
-/* warn -- a warning from nvfs_mkpmem */
-static void
-warn(void *arg, const char *msg)
-{
-	(void)arg;
-	fprintf(stderr, PROG ": warning: %s\n", msg);
+		nvfs_die("%s: 0 bytes is too small: nvfs needs at least %u bytes "
+			 "(%u MiB)", a->path, NVFS_MIN_NS_BYTES, NVFS_MIN_NS_BYTES >> 20);
 }
 
 /* summary -- the one line describing the new namespace */
@@ -181,21 +145,23 @@ main(int argc, char *argv[])
 	struct nvfs_mkpmem_info info;
 	int rc;
 
+	nvfs_tool_init(PROG, USAGE, 1);
 	parse_args(argc, argv, &a);
 	struct nvfs_mkpmem_opts o = {
-		.size = a.size, .label = a.label, .force = a.force, .warn = warn,
-		.no_journal = a.no_journal, .journal_bytes = a.journal_bytes,
+		.size = a.size, .label = a.label, .force = a.force,
+		.warn = nvfs_tool_warn, .no_journal = a.no_journal,
+		.journal_bytes = a.journal_bytes,
 	};
 	rc = nvfs_mkpmem(a.path, &o, &info);
 	if (rc == -ENOENT && !a.size_given)
-		die("%s; give -s SIZE to create it", nvfs_errmsg());
+		nvfs_die("%s; give -s SIZE to create it", nvfs_errmsg());
 	if (rc == -EEXIST || rc == -ENOTEMPTY)
-		die("%s; use -f to overwrite it", nvfs_errmsg());
+		nvfs_die("%s; use -f to overwrite it", nvfs_errmsg());
 	if (rc == -ENOSPC && !a.journal_given)
-		die("%s; give a larger -s, or -J 0 for a namespace without a journal",
-		    nvfs_errmsg());
+		nvfs_die("%s; give a larger -s, or -J 0 for a namespace without a "
+			 "journal", nvfs_errmsg());
 	if (rc)
-		die("%s", nvfs_errmsg());
+		nvfs_die("%s", nvfs_errmsg());
 	summary(&a, &info);
 	return 0;
 }

@@ -1,0 +1,24 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * nvfs_util.h -- small helpers shared by the modules, header-only.
+ */
+#ifndef NVFS_UTIL_H
+#define NVFS_UTIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* nvfs_mem_is_zero -- true if the len bytes at p are all zero (or len is 0) */
+static inline bool
+nvfs_mem_is_zero(const void *p, size_t len)
+{
+	const uint8_t *b = p;
+
+	for (size_t i = 0; i < len; i++)
+		if (b[i])
+			return false;
+	return true;
+}
+
+#endif /* NVFS_UTIL_H */
