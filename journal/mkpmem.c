@@ -19,6 +19,7 @@
 #include "nvfs_journal.h"
 #include "nvfs_mkpmem.h"
 #include "nvfs_ns.h"
+#include "nvfs_util.h"
 
 struct mk {
 	const char *path;
@@ -172,10 +173,7 @@ existing_ns(const struct mk *m, const struct nvfs_pm_sb *sb)
 	char uuid[37], label[NVFS_LABEL_BYTES];
 
 	nvfs_ns_uuid_str(sb->ns_uuid, uuid);
-	for (size_t i = 0; i < sizeof(label); i++) {
-		char c = (char)sb->label[i];
-		label[i] = (c && (c < ' ' || c > '~')) ? '?' : c;
-	}
+	nvfs_label_text(label, sb->label, sizeof(label) - 1);
 	label[sizeof(label) - 1] = '\0';
 	return nvfs_err_set(EEXIST, "%s: already holds an nvfs namespace (uuid %s, "
 			    "label '%s')", m->path, uuid, label);

@@ -32,6 +32,7 @@
 #include "nvfs_ns.h"
 #include "nvfs_pmem.h"
 #include "nvfs_tool.h"
+#include "nvfs_util.h"
 
 #define PROG "fsck.nvfs"
 #define USAGE "usage: " PROG " [-n] [-y] [-v] [-V] [-h] PMEM"
@@ -164,12 +165,14 @@ sb_print(const struct nvfs_pm_sb *sb)
 	    !strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm))
 		snprintf(when, sizeof(when), "(invalid: %llu ns)",
 			 (unsigned long long)sb->format_time_ns);
+	char label[NVFS_LABEL_BYTES + 1];
+	nvfs_label_text(label, sb->label, NVFS_LABEL_BYTES);
 	printf("superblock:\n"
 	       "  version       %u\n"
 	       "  features      compat 0x%llx, incompat 0x%llx, ro_compat 0x%llx\n"
 	       "  ns uuid       %s\n"
 	       "  set uuid      %s\n"
-	       "  label         '%.*s'\n"
+	       "  label         '%s'\n"
 	       "  ns_bytes      %llu (%.1f MiB)\n"
 	       "  pages_off     %llu\n"
 	       "  pages_total   %llu\n"
@@ -177,7 +180,7 @@ sb_print(const struct nvfs_pm_sb *sb)
 	       (unsigned long long)sb->feature_compat,
 	       (unsigned long long)sb->feature_incompat,
 	       (unsigned long long)sb->feature_ro_compat, ns_uuid, set_uuid,
-	       (int)NVFS_LABEL_BYTES, (const char *)sb->label,
+	       label,
 	       (unsigned long long)sb->ns_bytes, (double)sb->ns_bytes / (1 << 20),
 	       (unsigned long long)sb->pages_off, (unsigned long long)sb->pages_total,
 	       when);
@@ -251,8 +254,10 @@ owners_print(struct nvfs_alloc *a, const struct nvfs_alloc_stats *st, bool all)
 		if (nvfs_alloc_owner_info(a, s, &info))
 			continue;
 		nvfs_ns_uuid_str(info.uuid, uuid);
+		char label[NVFS_LABEL_BYTES + 1];
+		nvfs_label_text(label, (const uint8_t *)info.label, NVFS_LABEL_BYTES - 1);
 		printf("  slot %d: uuid %s, label '%s', %llu allocations, %llu pages, "
-		       "%u record pages\n", s, uuid, info.label,
+		       "%u record pages\n", s, uuid, label,
 		       (unsigned long long)info.nr_allocs,
 		       (unsigned long long)info.nr_pages, info.nr_recs_pages);
 		nvfs_alloc_foreach(a, s, alloc_print, &l);

@@ -153,6 +153,12 @@ if sbset "$T/v" $SB 16 4 2 && sbset "$T/v" $SB2 16 4 2; then
 	before=$(sum "$T/r")
 	expect "unknown ro_compat, bad primary: not repaired" 4 "(not repaired)" "$FSCK" "$T/r"
 	unchanged "  ... nothing written" "$T/r" "$before"
+	# A label is media content: printed with its non-printable bytes as '?'
+	# (an ESC would reach the terminal).
+	fresh esc
+	sbset "$T/esc" $SB 80 8 0x316d5b1b && sbset "$T/esc" $SB2 80 8 0x316d5b1b
+	expect "label with an escape sequence" 0 "label +'\\?\\[m1'" "$FSCK" -v "$T/esc"
+	assert "  ... no ESC byte printed" sh -c "! grep -q \"\$(printf '\\033')\" '$T/.all'"
 else
 	echo "skip the version/feature cases: cannot build the superblock helper"
 	cat "$T/.sbset.log" 2>/dev/null
