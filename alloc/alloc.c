@@ -330,10 +330,13 @@ recs_page_add(struct nvfs_alloc *a, unsigned slot)
 	uint64_t off = nvfs_ns_recs_off(idx);
 	struct nvfs_pm_recs_page *p = recs_page(a, idx);
 	nvfs_ns_recs_page_init(p, off, slot, h->uuid, h->recs_off[0], a->seed);
+	uint64_t old_head = h->recs_off[0];
 	rc = nvfs_pmem_persist(a->pm, p, sizeof(*p));              /* step 1 */
 	if (!rc)
 		rc = nvfs_pmem_store64(a->pm, &h->recs_off[0], off); /* step 2 */
 	if (rc) {
+		/* Durable or not, the mapping goes back to what DRAM knows. */
+		h->recs_off[0] = old_head;
 		a->failed = rc;
 		return rc;
 	}
@@ -378,9 +381,14 @@ pages_alloc(struct nvfs_alloc *a, int owner, unsigned order, uint64_t *off)
 	uint32_t r = o->free_recs[--o->nr_free_recs];
 	rc = nvfs_pmem_store64(a->pm, rec_word(a, r), nvfs_pm_rec_encode(pgoff, order));
 	if (rc) {                                                  /* step 3 */
-		/* The word may or may not be durable: stop all changes. */
-		a->failed = rc;
+		/*
+		 * The word may or may not be durable: stop all changes, and
+		 * leave mapping and DRAM as before the call (a reopen decides).
+		 */
+		*rec_word(a, r) = 0;
 		o->nr_free_recs++;
+		nvfs_buddy_free(a->buddy, pgoff, order);
+		a->failed = rc;
 		return rc;
 	}
 	nvfs_hmap_put(&a->used, pgoff, used_val(r, (unsigned)owner, order)); /* reserved */
@@ -426,8 +434,11 @@ pages_free(struct nvfs_alloc *a, int owner, uint64_t off)
 	struct alloc_owner *o = &a->owners[owner];
 	if (alloc_owner_reserve_free_recs(o, 1))
 		return nvfs_err_set(ENOMEM, "out of memory");
-	rc = nvfs_pmem_store64(a->pm, rec_word(a, used_rec(val)), 0); /* step 1 */
+	uint64_t *word = rec_word(a, used_rec(val));
+	uint64_t rec = *word;
+	rc = nvfs_pmem_store64(a->pm, word, 0);                    /* step 1 */
 	if (rc) {
+		*word = rec; /* DRAM still has it allocated: so does the mapping */
 		a->failed = rc;
 		return rc;
 	}

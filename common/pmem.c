@@ -24,6 +24,8 @@
 #endif
 
 static struct nvfs_pmem_hook hook;
+/* hook.flush or hook.fail is set: the one branch a flush pays without a hook */
+static bool hook_flushes;
 
 /* nvfs_pmem_set_hook -- install (or, with NULL, remove) the persist hook */
 void
@@ -33,6 +35,41 @@ nvfs_pmem_set_hook(const struct nvfs_pmem_hook *h)
 		hook = *h;
 	else
 		memset(&hook, 0, sizeof(hook));
+	hook_flushes = hook.flush || hook.fail;
+}
+
+/* latched -- the error of a flush after an earlier one failed */
+static int
+latched(const struct nvfs_pmem *pm)
+{
+	return nvfs_err_set(-pm->failed, "%s: an earlier flush failed (%s): nothing "
+			    "written since is known to be durable", pm->path,
+			    strerror(-pm->failed));
+}
+
+/*
+ * hooked_flush -- the hook's part of a flush of [off, off+len), before the
+ * flush itself: the latch (below PAGE checked only here, see nvfs_pmem.h),
+ * an injected failure (latched), then the report to hook.flush.  0 lets the
+ * flush go on; an error means the range is not flushed.
+ */
+static int
+hooked_flush(struct nvfs_pmem *pm, size_t off, size_t len)
+{
+	if (!pm->readonly && len) {
+		if (pm->failed)
+			return latched(pm);
+		int rc = hook.fail ? hook.fail(hook.arg, pm, off, len) : 0;
+		if (rc < 0) {
+			pm->failed = rc;
+			return nvfs_err_set(-rc, "%s: flush of %zu bytes at offset %zu failed: "
+					    "%s (injected by the test hook)", pm->path, len,
+					    off, strerror(-rc));
+		}
+	}
+	if (hook.flush)
+		hook.flush(hook.arg, pm, off, len);
+	return 0;
 }
 
 /*
@@ -250,8 +287,11 @@ nvfs_pmem_flush(struct nvfs_pmem *pm, const void *addr, size_t len)
 {
 	size_t off = (size_t)((const char *)addr - pm->base);
 
-	if (hook.flush)
-		hook.flush(hook.arg, pm, off, len);
+	if (hook_flushes) {
+		int rc = hooked_flush(pm, off, len);
+		if (rc)
+			return rc;
+	}
 	if (pm->readonly || len == 0)
 		return 0;
 	if (pm->gran != NVFS_GRAN_PAGE) {
@@ -263,8 +303,7 @@ nvfs_pmem_flush(struct nvfs_pmem *pm, const void *addr, size_t len)
 	uintptr_t start = (uintptr_t)addr & ~page_mask;
 	uintptr_t end = (uintptr_t)addr + len;
 	if (pm->failed)
-		return nvfs_err_set(-pm->failed, "%s: an earlier msync failed: nothing "
-				    "written since is known to be durable", pm->path);
+		return latched(pm);
 	if (msync((void *)start, end - start, MS_SYNC) < 0) {
 		/* The kernel reports a writeback error once: remember it. */
 		pm->failed = -EIO;
@@ -287,8 +326,9 @@ nvfs_pmem_copy(struct nvfs_pmem *pm, void *dst, const void *src, size_t len,
 	}
 	pm->memcpy_fn(dst, src, len, PMEM2_F_MEM_NODRAIN |
 		      (nontemporal ? PMEM2_F_MEM_NONTEMPORAL : PMEM2_F_MEM_TEMPORAL));
-	if (hook.flush)
-		hook.flush(hook.arg, pm, (size_t)((char *)dst - pm->base), len);
+	/* An injected failure only latches: the next flush reports it. */
+	if (hook_flushes)
+		(void)hooked_flush(pm, (size_t)((char *)dst - pm->base), len);
 }
 
 /* nvfs_pmem_drain -- wait for every flushed range */

@@ -156,8 +156,11 @@ int nvfs_alloc_owner_next(struct nvfs_alloc *a, int prev);
  * owner; *off is the byte offset of the block in the namespace.  The record
  * is durable on return; the block's contents are undefined.
  * 0, -EINVAL (order, owner), -ENOSPC (no free block of that size, or no
- * record slot left), -EROFS, -ENOMEM, or a persist error (then nothing was
- * allocated).
+ * record slot left), -EROFS, -ENOMEM, or a persist error: then nothing is
+ * allocated in this open (DRAM and the mapping are as before the call), the
+ * allocator refuses further changes, and the record may or may not have
+ * reached the media -- at worst the block is leaked to owner after a
+ * reopen, never given out twice.
  */
 int nvfs_alloc_pages(struct nvfs_alloc *a, int owner, unsigned order, uint64_t *off);
 

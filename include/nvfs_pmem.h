@@ -54,7 +54,7 @@ struct nvfs_pmem {
 	bool readonly;                /* mapped read-only (fsck -n) */
 	bool is_devdax;               /* a device-DAX character device */
 	int fd;                       /* open, flock()ed */
-	int failed;                   /* first msync error (-EIO), latched */
+	int failed;                   /* first flush error (-EIO), latched */
 	struct pmem2_source *src;
 	struct pmem2_map *map;
 	void (*flush_fn)(const void *, size_t);
@@ -94,7 +94,8 @@ void nvfs_pmem_close(struct nvfs_pmem **pm);
  * with -EIO; the first failure is latched, and every later flush of this
  * mapping fails too (the kernel reports a writeback error only once, so a
  * later msync could succeed without the earlier data being durable).
- * Below PAGE it cannot fail.  Ordered only by the next drain.
+ * Below PAGE it cannot fail (but for a failure injected by the test hook,
+ * see PERSIST HOOK).  Ordered only by the next drain.
  */
 int nvfs_pmem_flush(struct nvfs_pmem *pm, const void *addr, size_t len);
 
@@ -136,12 +137,29 @@ void nvfs_pmem_describe(const struct nvfs_pmem *pm, char *buf, size_t len);
  * every drain, before the drain takes effect, so a crash simulator can
  * keep a shadow image of what is durable and stop at persist point N.
  * Set it before opening and clear it after closing; it is process-global
- * and not for concurrent use.
+ * and not for concurrent use.  Every callback is optional (NULL).
+ *
+ * FAILURE INJECTION: fail, when set, is consulted for every range
+ * nvfs_pmem_flush is asked to make durable (and for the flush that
+ * nvfs_pmem_copy starts below PAGE granularity), at any granularity,
+ * before the range is flushed.  Returning a negative errno makes that
+ * flush fail as a failed msync does: pm->failed latches the error, the
+ * range is not flushed (nor reported to the flush callback, so a crash
+ * simulator does not count it as durable -- though the stores stay in the
+ * mapping, as after a real writeback error), and nvfs_pmem_flush returns
+ * it with a message saying it was injected; nvfs_pmem_copy, which returns
+ * nothing, only latches it.  Every later flush of that mapping then fails
+ * with the latched error, at any granularity, without consulting fail
+ * again and without reporting the range to the flush callback (below
+ * PAGE only while a hook is set: the latch is checked on the hook's path,
+ * so that a normal run pays no extra branch).  Returning 0 lets the flush
+ * go on.  fail may be called from several threads at once.
  */
 struct nvfs_pmem_hook {
 	void (*flush)(void *arg, const struct nvfs_pmem *pm, size_t off, size_t len);
 	void (*drain)(void *arg, const struct nvfs_pmem *pm);
 	void *arg;
+	int (*fail)(void *arg, const struct nvfs_pmem *pm, size_t off, size_t len);
 };
 
 void nvfs_pmem_set_hook(const struct nvfs_pmem_hook *hook);

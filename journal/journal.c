@@ -319,6 +319,20 @@ slot(struct nvfs_journal *j, uint64_t c)
 	return &j->sets[c % SET_SLOTS];
 }
 
+/*
+ * latched -- (locked) 0, or the latched persist error with its message, for
+ * every call after the failure
+ */
+static int
+latched(const struct nvfs_journal *j)
+{
+	if (!j->failed)
+		return 0;
+	return nvfs_err_set(-j->failed, "journal: an earlier persist failed (%s); "
+			    "nothing more is written until the journal is reopened",
+			    strerror(-j->failed));
+}
+
 /* fail -- (locked) latch a persist error and wake everyone who waits */
 static int
 fail(struct nvfs_journal *j, int rc)
@@ -366,7 +380,7 @@ wait_for_space(struct nvfs_journal *j, uint64_t bytes)
 	pthread_mutex_lock(&j->lock);
 	while (!j->failed && j->tail_lsn == tail)
 		pthread_cond_wait(&j->cond, &j->lock);
-	return j->failed;
+	return latched(j);
 }
 
 /* open_set -- (locked) a new set of bytes at head; a pad set is closed at once */
@@ -387,9 +401,9 @@ open_set(struct nvfs_journal *j, uint32_t flags, uint64_t bytes)
 static int
 reserve(struct nvfs_journal *j, uint64_t need, uint64_t *ctr, uint64_t *lsn)
 {
-	int rc = j->failed;
+	int rc = latched(j);
 
-	for (; !rc; rc = j->failed) {
+	for (; !rc; rc = latched(j)) {
 		if (j->set_open) {
 			struct jset_slot *s = slot(j, j->end_ctr - 1);
 			/* The end of the set's own bucket: bucket_left(head) would
@@ -603,7 +617,7 @@ nvfs_journal_commit(struct nvfs_journal *j, uint64_t seq)
 
 	pthread_mutex_lock(&j->lock);
 	if (j->failed) {
-		rc = j->failed;
+		rc = latched(j);
 		goto out;
 	}
 	if (seq >= j->next_seq) {
@@ -616,7 +630,7 @@ nvfs_journal_commit(struct nvfs_journal *j, uint64_t seq)
 		seq = j->next_seq - 1;
 	while (!rc && j->committed_seq < seq) {
 		if (j->failed) {
-			rc = j->failed;
+			rc = latched(j);
 			break;
 		}
 		if (j->committing) {
@@ -684,7 +698,7 @@ nvfs_journal_checkpoint(struct nvfs_journal *j, uint64_t seq)
 	pthread_mutex_lock(&j->ckpt_lock);
 	pthread_mutex_lock(&j->lock);
 	if (j->failed || seq > j->committed_seq || !j->replay_done) {
-		rc = j->failed ? j->failed
+		rc = j->failed ? latched(j)
 		     : !j->replay_done
 			? nvfs_err_set(EINVAL, "journal: checkpoint before replay")
 			: nvfs_err_set(EINVAL, "journal: checkpoint of entry %llu beyond "

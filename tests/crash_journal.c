@@ -16,7 +16,8 @@
  * it returned, and the tail after each checkpoint with the drain counts
  * when the checkpoint was called and when it returned.  Each image must:
  *   - open (allocator and journal) and replay without damage: a legal crash
- *     is never damage;
+ *     is never damage (but for the damaged scenario below, and there only
+ *     while the tail has not moved past it, and then exactly as before);
  *   - start replay at a legal tail: the last one whose checkpoint had
  *     returned, or the next one if its checkpoint was in flight;
  *   - replay exactly a prefix of the model's entries from that tail, equal
@@ -45,11 +46,30 @@
  *   checkpoints        four checkpoints in a row (one a no-op) and an
  *                      append: tail copies B, A, B;
  *   after wraparound   the first commits of the ring's second pass, over
- *                      the first pass's sets.
+ *                      the first pass's sets;
+ *   past damage        a log damaged by media (a flipped checksum byte in
+ *                      the middle set of five, in the saved namespace and
+ *                      in what is durable): after the replay that reports
+ *                      it, the checkpoint that moves the tail past it with
+ *                      sequence numbers past everything it holds (the
+ *                      "reseq"), then appends and commits over the damaged
+ *                      set.  Each image must also never replay an entry of
+ *                      the damaged set or of the valid sets after it (the
+ *                      old sets are never chained into the new log); one
+ *                      that still reports the damage takes appends after
+ *                      its replay is checkpointed.
+ *   crash in recovery  a first crash of group commit (at its first, middle
+ *                      and last persist point and after it; kill, power and
+ *                      one subset image), then the recovery -- reopen,
+ *                      replay, append and commit more -- crashed again at
+ *                      each of its points: the model is what the first
+ *                      image replayed plus the new entries, so each image
+ *                      must replay a prefix of every entry ever committed.
  * An append blocked on a full journal is not crashed: it waits for another
  * thread's checkpoint, which is not deterministic.
  */
 #include <limits.h>
+#include <stddef.h>
 #include <pthread.h>
 #include <semaphore.h>
 #include <stdio.h>
@@ -106,6 +126,10 @@ struct cj {
 	struct jt_list replayed;
 	struct nvfs_journal_report report;
 	bool worker_failed;       /* an append or commit failed on a worker thread */
+	/* Filled by a set-up that damages the log (setup_damage), else 0. */
+	uint64_t dmg_off;         /* namespace offset of the byte it flips */
+	uint64_t dmg_stop_seq;    /* replay stops before this entry (its set is damaged) */
+	uint64_t dmg_skip_first, dmg_skip_last;  /* the valid sets after it */
 };
 
 /* Set on the threads of op_threads: a failure there must not longjmp (CUnit). */
@@ -299,6 +323,7 @@ cj_reset(void)
 	crash_sim_stop();
 	c->n = c->nt = 0;
 	c->worker_failed = false;
+	c->dmg_off = c->dmg_stop_seq = c->dmg_skip_first = c->dmg_skip_last = 0;
 	c->replayed.n = 0;
 	memset(&c->report, 0, sizeof(c->report));
 }
@@ -309,6 +334,7 @@ struct cj_scenario {
 	const char *name;
 	void (*setup)(struct cj *c);  /* not crashed */
 	void (*op)(struct cj *c);     /* crashed at each of its persist points */
+	bool damage;                  /* flip the byte setup names (c->dmg_off) after it */
 };
 
 /* setup_base -- three committed entries, the first checkpointed */
@@ -578,22 +604,120 @@ op_wrap(struct cj *c)
 	CU_ASSERT((cj_head(c) - CJ_RING_BYTES) % WRAP_SMALL_SET != 0);
 }
 
+/* ---- damage, and the checkpoint that restarts the log past it ----------- */
+
+static const uint8_t journal_uuid[NVFS_UUID_BYTES] = NVFS_JOURNAL_OWNER_UUID;
+
+struct buckets {
+	uint64_t off[CJ_BUCKETS];
+	unsigned n;
+};
+
+static int
+collect_bucket(void *arg, uint64_t off, unsigned order)
+{
+	struct buckets *b = arg;
+	if (order == NVFS_JOURNAL_BUCKET_ORDER && b->n < CJ_BUCKETS)
+		b->off[b->n++] = off;
+	return 0;
+}
+
+/* cj_ns_off -- the namespace offset of lsn (the buckets in ring order) */
+static uint64_t
+cj_ns_off(struct cj *c, uint64_t lsn)
+{
+	struct buckets b = { { 0 }, 0 };
+	int owner = nvfs_alloc_owner_find(c->a, journal_uuid);
+
+	CU_ASSERT_FATAL(owner >= 0);
+	CU_ASSERT_FATAL(nvfs_alloc_foreach(c->a, owner, collect_bucket, &b) == 0);
+	CU_ASSERT_FATAL(b.n == CJ_BUCKETS);
+	if (b.off[0] > b.off[1]) {
+		uint64_t t = b.off[0];
+		b.off[0] = b.off[1];
+		b.off[1] = t;
+	}
+	uint64_t pos = lsn % CJ_RING_BYTES;
+	return b.off[pos / NVFS_JOURNAL_BUCKET_BYTES] + pos % NVFS_JOURNAL_BUCKET_BYTES;
+}
+
+/*
+ * setup_damage -- sets {1,2} {3} {4,5} {6} {7,8}, the tail at 3; the
+ * byte named for damage is in the checksum of set {4,5}: replay then
+ * returns 3, stops at 4 and reports 6..8 as skipped
+ */
+static void
+setup_damage(struct cj *c)
+{
+	cj_append(c, 70, 300);
+	cj_commit(c, cj_append(c, 71, 2000));
+	cj_commit(c, cj_append(c, 72, 40));
+	cj_checkpoint(c, 2);
+	uint64_t lsn = cj_head(c);
+	cj_append(c, 73, 5000);
+	cj_commit(c, cj_append(c, 74, 100));
+	cj_commit(c, cj_append(c, 75, 70000));
+	cj_append(c, 76, 800);
+	cj_commit(c, cj_append(c, 77, 64));
+	CU_ASSERT_FATAL(c->n == 8);
+	c->dmg_off = cj_ns_off(c, lsn) + 8;  /* the set header's csum */
+	c->dmg_stop_seq = 4;
+	c->dmg_skip_first = 6;
+	c->dmg_skip_last = 8;
+}
+
+/*
+ * (viii) the checkpoint after a replay that found damage: it moves the tail
+ * to the end of the replayed log with a sequence number past everything the
+ * damage holds (the "reseq"), then the log restarts there with appends and
+ * commits over the damaged set
+ */
+static void
+op_reseq(struct cj *c)
+{
+	CU_ASSERT_FATAL(c->report.damaged && c->report.last_seq == 3);
+	cj_checkpoint(c, c->report.last_seq);
+	CU_ASSERT(c->nt == 2 && c->t[1].seq > c->dmg_skip_last);
+	cj_append(c, 78, 100);
+	cj_commit(c, cj_append(c, 79, 5000));
+	cj_commit(c, cj_append(c, 80, 70000));
+}
+
+/* (ix) recovery's own work after a first crash: append and commit more */
+static void
+op_more(struct cj *c)
+{
+	cj_append(c, 90, 500);
+	cj_commit(c, cj_append(c, 91, 90000));
+	cj_commit(c, cj_append(c, 92, 2000));
+}
+
 /* ---- running and verifying ----------------------------------------------- */
 
 struct cj_run {
 	const struct cj_scenario *sc;
+	const char *name;                 /* printed: the scenario's, or longer */
 	struct cj *c;
+	enum nvfs_pmem_gran gran;
 	const char *work, *check;
 	uint8_t *file_img, *durable_img;  /* after setup */
-	struct cj_entry *base;            /* the model after setup */
+	struct cj_entry base[CJ_MAX_ENTRIES];  /* the model after setup */
 	unsigned base_n;
 	unsigned points;                  /* drains of the operation */
+	unsigned subsets;                 /* subset images per crash point */
+	/* A damaged log (sc->damage): what replay must report while the tail
+	 * has not moved, and the entries that must never come back. */
+	uint64_t dmg_stop_seq, dmg_skip_first, dmg_skip_last;
+	uint64_t lost_first, lost_last;
 };
 
 static unsigned points_checked, images_checked;
 
 /* Namespace-sized buffers, kept from one scenario to the next. */
-static uint8_t *buf_img, *buf_file, *buf_durable;
+static uint8_t *buf_img, *buf_file, *buf_durable, *buf_second;
+
+/* The runs: a scenario's, and the second one started from its crash images. */
+static struct cj_run run1, run2;
 
 /* entry_eq -- same seq, type, length and payload checksum */
 static bool
@@ -622,6 +746,8 @@ run_op(struct cj_run *r, unsigned target)
 	struct cj *c = r->c;
 
 	crash_sim_start_from(r->work, r->file_img, r->durable_img, CJ_NS_BYTES, target);
+	c->name = r->name;
+	c->gran = r->gran;
 	memcpy(c->e, r->base, r->base_n * sizeof(*c->e));
 	c->n = r->base_n;
 	int rc = cj_open(c, r->work);
@@ -632,7 +758,7 @@ run_op(struct cj_run *r, unsigned target)
 	c->t[0] = (struct cj_tail){ cj_tail_seq(c), 0, 0 };
 	c->nt = 1;
 	/* The saved state replays the set-up's entries from its tail. */
-	CU_ASSERT(!c->report.damaged);
+	CU_ASSERT(c->report.damaged == r->sc->damage);
 	unsigned k = 0;
 	while (k < c->n && c->e[k].r.seq < c->t[0].seq)
 		k++;
@@ -658,6 +784,16 @@ fail(const struct cj *c, unsigned point, const char *model, const char *what)
 	       point, model, what);
 }
 
+/* lost -- the first replayed entry among those the damage took, or NULL */
+static const struct jt_rec *
+lost(const struct cj_run *r, const struct jt_list *l)
+{
+	for (size_t i = 0; r->lost_last && i < l->n; i++)
+		if (l->r[i].seq >= r->lost_first && l->r[i].seq <= r->lost_last)
+			return &l->r[i];
+	return NULL;
+}
+
 /*
  * verify_image -- reopen a crash image at point and check it (see the file
  * comment); returns false (having printed why) if a check failed
@@ -677,10 +813,26 @@ verify_image(struct cj_run *r, const uint8_t *img, unsigned point, const char *m
 		cj_close(c);
 		return false;
 	}
-	if (c->report.damaged) {
-		snprintf(msg, sizeof(msg), "replay reports damage at lsn %llu (seq %llu): %s; "
-			 "valid sets from lsn %llu (entries %llu..%llu)",
-			 (unsigned long long)c->report.stop_lsn,
+	uint64_t tail = cj_tail_seq(c);
+	const struct jt_rec *back = lost(r, &c->replayed);
+	if (back) {
+		snprintf(msg, sizeof(msg), "replayed entry %llu, which the damage took: the "
+			 "sets after the damage came back", (unsigned long long)back->seq);
+		fail(c, point, model, msg);
+		goto out;
+	}
+	/*
+	 * Damage is reported only for a damaged log whose tail has not moved
+	 * yet (the reseq checkpoint was not durable), and then as it was.
+	 */
+	bool damaged = c->report.damaged;
+	if (damaged && (!r->sc->damage || tail != c->t[0].seq ||
+			c->report.stop_seq != r->dmg_stop_seq ||
+			c->report.skipped_first_seq != r->dmg_skip_first ||
+			c->report.skipped_last_seq != r->dmg_skip_last)) {
+		snprintf(msg, sizeof(msg), "replay from %llu reports damage at lsn %llu (seq "
+			 "%llu): %s; valid sets from lsn %llu (entries %llu..%llu)",
+			 (unsigned long long)tail, (unsigned long long)c->report.stop_lsn,
 			 (unsigned long long)c->report.stop_seq, c->report.reason,
 			 (unsigned long long)c->report.skipped_from_lsn,
 			 (unsigned long long)c->report.skipped_first_seq,
@@ -688,9 +840,14 @@ verify_image(struct cj_run *r, const uint8_t *img, unsigned point, const char *m
 		fail(c, point, model, msg);
 		goto out;
 	}
+	if (!damaged && r->sc->damage && tail == c->t[0].seq) {
+		snprintf(msg, sizeof(msg), "replay from the old tail %llu finds no damage",
+			 (unsigned long long)tail);
+		fail(c, point, model, msg);
+		goto out;
+	}
 
 	/* The tail: the last returned checkpoint's, or the one in flight. */
-	uint64_t tail = cj_tail_seq(c);
 	unsigned last = 0;
 	for (unsigned i = 1; i < c->nt; i++)
 		if (c->t[i].returned_at < point)
@@ -746,11 +903,36 @@ verify_image(struct cj_run *r, const uint8_t *img, unsigned point, const char *m
 			goto out;
 		}
 
-	/* New appends continue the log. */
+	/*
+	 * New appends continue the log: right after the replayed entries, or,
+	 * when damage was reported, once the replay is checkpointed, past every
+	 * sequence number the damage holds.
+	 */
+	uint64_t next = got->n ? got->r[got->n - 1].seq + 1 : tail;
+	uint64_t tail_after = tail;
+	size_t prefix = got->n;
+	if (damaged) {
+		struct nvfs_journal_stats st;
+		if ((rc = nvfs_journal_checkpoint(c->j, c->report.last_seq))) {
+			snprintf(msg, sizeof(msg), "checkpoint of the damaged log's replay: %s",
+				 nvfs_errmsg());
+			fail(c, point, model, msg);
+			goto out;
+		}
+		nvfs_journal_stats(c->j, &st);
+		next = tail_after = st.tail_seq;
+		prefix = 0;
+		if (st.next_seq != next || next <= r->lost_last) {
+			snprintf(msg, sizeof(msg), "after the checkpoint past the damage: tail "
+				 "%llu, next %llu, damage up to %llu", (unsigned long long)next,
+				 (unsigned long long)st.next_seq,
+				 (unsigned long long)r->lost_last);
+			fail(c, point, model, msg);
+			goto out;
+		}
+	}
 	struct jt_rec fresh[CJ_NEW_ENTRIES];
 	static const size_t fresh_len[CJ_NEW_ENTRIES] = { 40, 5000, 70000 };
-	uint64_t next = got->n ? got->r[got->n - 1].seq + 1 : tail;
-	size_t prefix = got->n;
 	uint8_t *buf = malloc(70000);
 	CU_ASSERT_FATAL(buf != NULL);
 	for (unsigned i = 0; i < CJ_NEW_ENTRIES; i++) {
@@ -780,13 +962,13 @@ verify_image(struct cj_run *r, const uint8_t *img, unsigned point, const char *m
 	memcpy(before.r, got->r, prefix * sizeof(*before.r));
 	cj_close(c);
 	rc = cj_open(c, r->check);
-	if (rc || c->report.damaged || cj_tail_seq(c) != tail ||
+	if (rc || c->report.damaged || cj_tail_seq(c) != tail_after ||
 	    c->replayed.n != prefix + CJ_NEW_ENTRIES) {
 		snprintf(msg, sizeof(msg), "after new appends: open %d (%s), damaged %d, tail "
 			 "%llu (was %llu), %zu entries replayed, expected %zu + %u", rc,
 			 rc ? nvfs_errmsg() : "ok", c->report.damaged,
 			 c->j ? (unsigned long long)cj_tail_seq(c) : 0ULL,
-			 (unsigned long long)tail, c->replayed.n, prefix, CJ_NEW_ENTRIES);
+			 (unsigned long long)tail_after, c->replayed.n, prefix, CJ_NEW_ENTRIES);
 		fail(c, point, model, msg);
 		free(before.r);
 		goto out;
@@ -809,93 +991,178 @@ out:
 	return ok;
 }
 
-/* crash_scenario_gran -- the scenario at one granularity, crashed at every point */
+/* buffers -- allocate the namespace-sized buffers once */
 static void
-crash_scenario_gran(const struct cj_scenario *sc, enum nvfs_pmem_gran gran)
+buffers(void)
 {
-	static char work[4096], check[4096];
-	static struct cj_entry base[CJ_MAX_ENTRIES];
-	struct cj_run r = { .sc = sc, .work = work, .check = check, .base = base };
-	struct cj *c = &cj_state;
-	uint64_t rng = nvfs_test_seed() * 104729 + gran;
-	unsigned subsets = CJ_SUBSETS / nvfs_test_scale_div();
-	struct nvfs_pmem *pm;
-
-	if (subsets < 2)
-		subsets = 2;
 	if (!buf_img) {
 		buf_img = malloc(CJ_NS_BYTES);
 		buf_file = malloc(CJ_NS_BYTES);
 		buf_durable = malloc(CJ_NS_BYTES);
+		buf_second = malloc(CJ_NS_BYTES);
 	}
-	uint8_t *img = buf_img;
-	CU_ASSERT_FATAL(buf_img && buf_file && buf_durable);
-	cj_reset();
-	c->name = sc->name;
-	c->gran = gran;
-	r.c = c;
+	CU_ASSERT_FATAL(buf_img && buf_file && buf_durable && buf_second);
+}
+
+/* run_init -- a run of sc at gran, its paths and names */
+static void
+run_init(struct cj_run *r, const struct cj_scenario *sc, const char *name,
+	 enum nvfs_pmem_gran gran)
+{
+	static char work[4096], check[4096];
+
 	snprintf(work, sizeof(work), "%s", nvfs_test_path("cj-work.pmem"));
 	snprintf(check, sizeof(check), "%s", nvfs_test_path("cj-check.pmem"));
-	gran_set(gran);
+	memset(r, 0, offsetof(struct cj_run, base));
+	r->sc = sc;
+	r->name = name;
+	r->c = &cj_state;
+	r->gran = gran;
+	r->work = work;
+	r->check = check;
+	r->base_n = 0;
+	r->subsets = CJ_SUBSETS / nvfs_test_scale_div();
+	if (r->subsets < 2)
+		r->subsets = 2;
+	r->dmg_stop_seq = r->dmg_skip_first = r->dmg_skip_last = 0;
+	r->lost_first = r->lost_last = 0;
+}
 
-	/* Set up once, not crashed but tracked from the zero file on. */
-	crash_sim_start(r.work, CJ_NS_BYTES, 0);
-	CU_ASSERT_FATAL(nvfs_pmem_open(r.work, 0, &pm) == 0);
-	bool gran_ok = pm->gran == gran;
+/*
+ * prepare -- set the scenario up once, not crashed but tracked from the
+ * zero file on; save the namespace, what of it is durable, and the model;
+ * with sc->damage, flip the byte the set-up named in both (media damage)
+ * and drop the entries it takes from the model
+ */
+static void
+prepare(struct cj_run *r)
+{
+	struct cj *c = r->c;
+	struct nvfs_pmem *pm;
+
+	buffers();
+	cj_reset();
+	c->name = r->name;
+	c->gran = r->gran;
+	gran_set(r->gran);
+	crash_sim_start(r->work, CJ_NS_BYTES, 0);
+	CU_ASSERT_FATAL(nvfs_pmem_open(r->work, 0, &pm) == 0);
+	bool gran_ok = pm->gran == r->gran;
 	int rc = nvfs_ns_format(pm, CJ_NS_BYTES, ns_uuid, "crash");
 	nvfs_pmem_close(&pm);
 	CU_ASSERT_FATAL(gran_ok && rc == 0);
-	CU_ASSERT_FATAL(nvfs_alloc_open(r.work, NULL, &c->a) == 0);
+	CU_ASSERT_FATAL(nvfs_alloc_open(r->work, NULL, &c->a) == 0);
 	CU_ASSERT_FATAL(nvfs_journal_create(c->a, CJ_RING_BYTES) == 0);
 	nvfs_alloc_close(&c->a);
-	CU_ASSERT_FATAL(cj_open(c, r.work) == 0);
+	CU_ASSERT_FATAL(cj_open(c, r->work) == 0);
 	c->t[0] = (struct cj_tail){ cj_tail_seq(c), 0, 0 };
 	c->nt = 1;
-	if (sc->setup)
-		sc->setup(c);
+	if (r->sc->setup)
+		r->sc->setup(c);
 	cj_close(c);
 	crash_sim_stop();
-	r.file_img = buf_file;
-	r.durable_img = buf_durable;
-	CU_ASSERT_FATAL(crash_sim_read_file(r.work, r.file_img, CJ_NS_BYTES) == 0);
-	memcpy(r.durable_img, crash_sim_shadow(), CJ_NS_BYTES);
+	r->file_img = buf_file;
+	r->durable_img = buf_durable;
+	CU_ASSERT_FATAL(crash_sim_read_file(r->work, r->file_img, CJ_NS_BYTES) == 0);
+	memcpy(r->durable_img, crash_sim_shadow(), CJ_NS_BYTES);
+	if (r->sc->damage) {
+		CU_ASSERT_FATAL(c->dmg_off > 0 && c->dmg_off < CJ_NS_BYTES);
+		r->file_img[c->dmg_off] ^= 0x10;
+		r->durable_img[c->dmg_off] ^= 0x10;
+		r->dmg_stop_seq = c->dmg_stop_seq;
+		r->dmg_skip_first = c->dmg_skip_first;
+		r->dmg_skip_last = c->dmg_skip_last;
+		r->lost_first = c->dmg_stop_seq;
+		r->lost_last = c->dmg_skip_last;
+		unsigned k = 0;
+		for (unsigned i = 0; i < c->n; i++)
+			if (c->e[i].r.seq < r->lost_first)
+				c->e[k++] = c->e[i];
+		c->n = k;
+	}
 	for (unsigned i = 0; i < c->n; i++)
 		c->e[i].committed_at = 0; /* durable before the operation */
-	memcpy(r.base, c->e, sizeof(c->e));
-	r.base_n = c->n;
+	memcpy(r->base, c->e, c->n * sizeof(*c->e));
+	r->base_n = c->n;
+}
 
-	/* The operation's persist points, then a crash at each. */
-	r.points = run_op(&r, 0);
-	CU_ASSERT(r.points >= 1);
+/*
+ * prepare_from -- the saved state is a crash image (img, in a buffer the
+ * run keeps): on media, so durable as it is; the model is what it replays
+ */
+static void
+prepare_from(struct cj_run *r, uint8_t *img)
+{
+	struct cj *c = r->c;
+
+	cj_reset();
+	c->name = r->name;
+	c->gran = r->gran;
+	r->file_img = r->durable_img = img;
+	CU_ASSERT_FATAL(crash_sim_write_file(r->work, img, CJ_NS_BYTES) == 0);
+	int rc = cj_open(c, r->work);
+	if (rc)
+		printf("\n  %s: open of the first crash's image: %s", r->name, nvfs_errmsg());
+	CU_ASSERT_FATAL(rc == 0);
+	CU_ASSERT_FATAL(!c->report.damaged);
+	CU_ASSERT_FATAL(c->replayed.n <= CJ_MAX_ENTRIES);
+	for (size_t i = 0; i < c->replayed.n; i++)
+		r->base[i] = (struct cj_entry){ c->replayed.r[i], 0, 0 };
+	r->base_n = (unsigned)c->replayed.n;
+	cj_close(c);
+}
+
+/*
+ * crash_points -- the run's operation from its saved state, crashed at each
+ * of its persist points, every image kind verified; returns the images
+ * that failed
+ */
+static unsigned
+crash_points(struct cj_run *r, uint64_t *rng, bool quiet)
+{
 	unsigned images = 0, bad = 0;
-	for (unsigned n = 1; n <= r.points + 1; n++) {
-		unsigned d = run_op(&r, n);
-		if (d != r.points)
+
+	gran_set(r->gran);
+	r->points = run_op(r, 0);
+	CU_ASSERT(r->points >= 1);
+	for (unsigned n = 1; n <= r->points + 1; n++) {
+		unsigned d = run_op(r, n);
+		if (d != r->points)
 			printf("\n  %s (%s): %u persist points this time, %u before: not "
-			       "deterministic", sc->name, nvfs_pmem_gran_name(gran), d, r.points);
-		CU_ASSERT(d == r.points);
+			       "deterministic", r->name, nvfs_pmem_gran_name(r->gran), d, r->points);
+		CU_ASSERT(d == r->points);
+		points_checked++;
 		if (crash_sim_diff_pages() == 0) {
 			/* Nothing in flight: the three kinds are one image. */
-			bad += !verify_image(&r, crash_sim_kill(), n, "kill = power");
+			bad += !verify_image(r, crash_sim_kill(), n, "kill = power");
 			images++;
-			points_checked++;
 			continue;
 		}
-		bad += !verify_image(&r, crash_sim_kill(), n, "kill");
-		bad += !verify_image(&r, crash_sim_power(), n, "power");
+		bad += !verify_image(r, crash_sim_kill(), n, "kill");
+		bad += !verify_image(r, crash_sim_power(), n, "power");
 		images += 2;
-		for (unsigned k = 0; k < subsets; k++) {
-			crash_sim_subset(img, &rng);
-			bad += !verify_image(&r, img, n, "subset");
+		for (unsigned k = 0; k < r->subsets; k++) {
+			crash_sim_subset(buf_img, rng);
+			bad += !verify_image(r, buf_img, n, "subset");
 			images++;
 		}
-		points_checked++;
 	}
-	CU_ASSERT(bad == 0);
 	images_checked += images;
-	printf("\n  %s (%s): %u persist points, %u crash points, %u images", sc->name,
-	       nvfs_pmem_gran_name(gran), r.points, r.points + 1, images);
+	if (!quiet)
+		printf("\n  %s (%s): %u persist points, %u crash points, %u images", r->name,
+		       nvfs_pmem_gran_name(r->gran), r->points, r->points + 1, images);
+	return bad;
+}
 
+/* crash_scenario_gran -- the scenario at one granularity, crashed at every point */
+static void
+crash_scenario_gran(const struct cj_scenario *sc, enum nvfs_pmem_gran gran)
+{
+	uint64_t rng = nvfs_test_seed() * 104729 + gran;
+
+	run_init(&run1, sc, sc->name, gran);
+	prepare(&run1);
+	CU_ASSERT(crash_points(&run1, &rng, false) == 0);
 	unsetenv("PMEM2_FORCE_GRANULARITY");
 }
 
@@ -905,6 +1172,61 @@ crash_scenario(const struct cj_scenario *sc)
 {
 	crash_scenario_gran(sc, NVFS_GRAN_PAGE);
 	crash_scenario_gran(sc, NVFS_GRAN_CACHE_LINE);
+}
+
+/*
+ * crash_twice_gran -- sc's operation crashed at some of its persist points
+ * (the first, the middle, the last, and after it), and from each crash
+ * image (kill, power, one subset) the recovery -- open, replay, second's
+ * operation -- crashed again at every persist point of its own
+ */
+static void
+crash_twice_gran(const struct cj_scenario *sc, const struct cj_scenario *second,
+		 enum nvfs_pmem_gran gran)
+{
+	static char name[256];
+	uint64_t rng = nvfs_test_seed() * 15485863 + gran;
+	unsigned bad = 0, starts = 0, images = images_checked;
+
+	run_init(&run1, sc, sc->name, gran);
+	prepare(&run1);
+	gran_set(gran);
+	run1.points = run_op(&run1, 0);
+	unsigned pts[4] = { 1, (run1.points + 1) / 2, run1.points, run1.points + 1 };
+	for (unsigned i = 0; i < 4; i++) {
+		unsigned n1 = pts[i];
+		if (i && n1 == pts[i - 1])
+			continue;
+		static const char *const kinds[] = { "kill", "power", "subset" };
+		for (unsigned kind = 0; kind < 3; kind++) {
+			/* The first crash (again: the second run overwrites the images). */
+			gran_set(gran);
+			run_op(&run1, n1);
+			if (kind && crash_sim_diff_pages() == 0)
+				break; /* kill = power: one image */
+			if (kind == 0)
+				memcpy(buf_second, crash_sim_kill(), CJ_NS_BYTES);
+			else if (kind == 1)
+				memcpy(buf_second, crash_sim_power(), CJ_NS_BYTES);
+			else
+				crash_sim_subset(buf_second, &rng);
+			snprintf(name, sizeof(name), "%s after a crash at point %u (%s) of %s",
+				 second->name, n1, kinds[kind], sc->name);
+			run_init(&run2, second, name, gran);
+			prepare_from(&run2, buf_second);
+			unsigned b = crash_points(&run2, &rng, true);
+			if (b)
+				printf("\n  %s (%s): %u images failed", name,
+				       nvfs_pmem_gran_name(gran), b);
+			bad += b;
+			starts++;
+		}
+	}
+	CU_ASSERT(bad == 0);
+	printf("\n  %s (%s): %u first crashes, then %s crashed at each point: %u images",
+	       sc->name, nvfs_pmem_gran_name(gran), starts, second->name,
+	       images_checked - images);
+	unsetenv("PMEM2_FORCE_GRANULARITY");
 }
 
 static void
@@ -967,6 +1289,24 @@ test_crash_journal_first_commit_after_wrap_every_point_prefix(void)
 }
 
 static void
+test_crash_journal_checkpoint_past_damage_every_point_never_chains_old_sets(void)
+{
+	static const struct cj_scenario sc = { "checkpoint past damage, appends", setup_damage,
+					       op_reseq, true };
+	crash_scenario(&sc);
+}
+
+static void
+test_crash_journal_crash_during_recovery_every_point_prefix(void)
+{
+	static const struct cj_scenario first = { "group commit, 2 sets", setup_base,
+						  op_group };
+	static const struct cj_scenario second = { "append+commit", NULL, op_more };
+	crash_twice_gran(&first, &second, NVFS_GRAN_PAGE);
+	crash_twice_gran(&first, &second, NVFS_GRAN_CACHE_LINE);
+}
+
+static void
 test_crash_journal_summary(void)
 {
 	printf("\n  crash points checked: %u (%u crash images reopened and verified)",
@@ -986,7 +1326,8 @@ crash_journal_cleanup(void)
 	free(buf_img);
 	free(buf_file);
 	free(buf_durable);
-	buf_img = buf_file = buf_durable = NULL;
+	free(buf_second);
+	buf_img = buf_file = buf_durable = buf_second = NULL;
 	return 0;
 }
 
@@ -999,4 +1340,6 @@ NVFS_SUITE(crash_journal, "crash/journal", NULL, crash_journal_cleanup,
 	   NVFS_TEST(test_crash_journal_set_ending_at_bucket_end_every_point_prefix),
 	   NVFS_TEST(test_crash_journal_checkpoints_every_point_old_or_new_tail),
 	   NVFS_TEST(test_crash_journal_first_commit_after_wrap_every_point_prefix),
+	   NVFS_TEST(test_crash_journal_checkpoint_past_damage_every_point_never_chains_old_sets),
+	   NVFS_TEST(test_crash_journal_crash_during_recovery_every_point_prefix),
 	   NVFS_TEST(test_crash_journal_summary))

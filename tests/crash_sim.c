@@ -40,6 +40,14 @@ struct sim {
 	unsigned long subset_gen; /* ... for this capture */
 	void (*observer)(void *arg, bool drain);
 	void *observer_arg;
+	struct {                  /* failure injection */
+		bool on;
+		size_t lo, hi;
+		unsigned nth;
+		int err;
+		unsigned matched;
+		bool fired;
+	} inj;
 };
 
 static struct sim sim = { .lock = PTHREAD_MUTEX_INITIALIZER };
@@ -117,7 +125,64 @@ sim_drain(void *arg, const struct nvfs_pmem *pm)
 		obs(obs_arg, true);
 }
 
-static const struct nvfs_pmem_hook sim_hook = { sim_flush, sim_drain, NULL };
+/* sim_fail -- the injection: fail the nth matching flush, once */
+static int
+sim_fail(void *arg, const struct nvfs_pmem *pm, size_t off, size_t len)
+{
+	int rc = 0;
+
+	(void)arg; (void)pm;
+	pthread_mutex_lock(&sim.lock);
+	if (sim.inj.on && off < sim.inj.hi && off + len > sim.inj.lo &&
+	    sim.inj.matched++ == sim.inj.nth && sim.inj.err) {
+		rc = sim.inj.err;
+		sim.inj.fired = true;
+	}
+	pthread_mutex_unlock(&sim.lock);
+	return rc;
+}
+
+static const struct nvfs_pmem_hook sim_hook = { sim_flush, sim_drain, NULL, sim_fail };
+
+void
+crash_sim_inject(size_t lo, size_t hi, unsigned nth, int err)
+{
+	pthread_mutex_lock(&sim.lock);
+	sim.inj.on = true;
+	sim.inj.lo = lo;
+	sim.inj.hi = hi;
+	sim.inj.nth = nth;
+	sim.inj.err = err;
+	sim.inj.matched = 0;
+	sim.inj.fired = false;
+	pthread_mutex_unlock(&sim.lock);
+}
+
+void
+crash_sim_inject_off(void)
+{
+	pthread_mutex_lock(&sim.lock);
+	sim.inj.on = false;
+	pthread_mutex_unlock(&sim.lock);
+}
+
+unsigned
+crash_sim_inject_matched(void)
+{
+	pthread_mutex_lock(&sim.lock);
+	unsigned n = sim.inj.matched;
+	pthread_mutex_unlock(&sim.lock);
+	return n;
+}
+
+bool
+crash_sim_inject_fired(void)
+{
+	pthread_mutex_lock(&sim.lock);
+	bool f = sim.inj.fired;
+	pthread_mutex_unlock(&sim.lock);
+	return f;
+}
 
 /* reset -- buffers of size bytes, counters cleared, hook installed */
 static void
@@ -139,6 +204,7 @@ reset(size_t size, unsigned target)
 	sim.drains = 0;
 	sim.target = target;
 	sim.captured = false;
+	memset(&sim.inj, 0, sizeof(sim.inj));
 	nvfs_pmem_set_hook(&sim_hook);
 }
 
@@ -297,6 +363,7 @@ crash_sim_release(void)
 	sim.observer = NULL;
 	sim.observer_arg = NULL;
 	sim.captured = false;
+	memset(&sim.inj, 0, sizeof(sim.inj));
 }
 
 /*

@@ -101,6 +101,25 @@ size_t crash_sim_diff_pages(void);
  */
 void crash_sim_set_observer(void (*fn)(void *arg, bool drain), void *arg);
 
+/*
+ * FAILURE INJECTION (nvfs_pmem.h: the hook's fail).  crash_sim_inject makes
+ * flush number nth (0: the next) among those from now on that intersect
+ * [lo, hi) of the namespace fail with err (a negative errno), once: the
+ * pmem latches the error and fails the later flushes itself.  With err 0
+ * nothing fails, but matching flushes are still counted (to learn how many
+ * an operation makes).  A failed flush is not recorded, so its range does
+ * not become durable in the shadow (the stores stay in the mapping: the
+ * kill image has them).  crash_sim_start and crash_sim_inject_off disarm.
+ */
+void crash_sim_inject(size_t lo, size_t hi, unsigned nth, int err);
+void crash_sim_inject_off(void);
+
+/* crash_sim_inject_matched -- flushes that matched since crash_sim_inject */
+unsigned crash_sim_inject_matched(void);
+
+/* crash_sim_inject_fired -- the injected failure happened */
+bool crash_sim_inject_fired(void);
+
 /* crash_sim_stop -- remove the hook (images stay) */
 void crash_sim_stop(void);
 
