@@ -44,8 +44,6 @@
 #define AF_NS_BYTES  (NVFS_PAGES_OFF + (4u << 20))  /* 1024 pages */
 #define AF_SUBSETS   3u
 
-static const uint8_t uuid_a[NVFS_UUID_BYTES] = { 0xa1, 1, 2, 3, 4, 5, 6, 7, 8, 9 };
-static const uint8_t uuid_b[NVFS_UUID_BYTES] = { 0xb2, 1, 2, 3, 4, 5, 6, 7, 8, 9 };
 static const uint8_t uuid_c[NVFS_UUID_BYTES] = { 0xc3, 1, 2, 3, 4, 5, 6, 7, 8, 9 };
 static const uint8_t ns_uuid[NVFS_UUID_BYTES] = { 0x55, 0xaa, 9 };
 
@@ -57,40 +55,6 @@ struct af_scenario {
 };
 
 /* ---- set-ups and operations ---------------------------------------------- */
-
-static void
-setup_owner(struct nvfs_alloc *a, uint64_t *arg)
-{
-	(void)arg;
-	CU_ASSERT_FATAL(nvfs_alloc_owner_create(a, uuid_a, "journal") >= 0);
-}
-
-/* setup_blocks -- owners a and b with six blocks; *arg is one of a's */
-static void
-setup_blocks(struct nvfs_alloc *a, uint64_t *arg)
-{
-	uint64_t off;
-	int o = nvfs_alloc_owner_create(a, uuid_a, "journal");
-	int p = nvfs_alloc_owner_create(a, uuid_b, "data");
-	CU_ASSERT_FATAL(o >= 0 && p >= 0);
-	for (unsigned i = 0; i < 6; i++) {
-		CU_ASSERT_FATAL(nvfs_alloc_pages(a, i % 2 ? p : o, i % 3, &off) == 0);
-		if (i == 2)
-			*arg = off;
-	}
-}
-
-/* setup_full_page -- owner a's first record page full */
-static void
-setup_full_page(struct nvfs_alloc *a, uint64_t *arg)
-{
-	uint64_t off;
-	int o = nvfs_alloc_owner_create(a, uuid_a, "journal");
-	CU_ASSERT_FATAL(o >= 0);
-	for (unsigned i = 0; i < NVFS_RECS_PER_PAGE; i++)
-		CU_ASSERT_FATAL(nvfs_alloc_pages(a, o, 0, &off) == 0);
-	*arg = off;
-}
 
 static int
 op_owner_create(struct nvfs_alloc *a, uint64_t arg)
@@ -105,21 +69,21 @@ op_alloc(struct nvfs_alloc *a, uint64_t arg)
 {
 	uint64_t off;
 	(void)arg;
-	return nvfs_alloc_pages(a, nvfs_alloc_owner_find(a, uuid_a), 2, &off);
+	return nvfs_alloc_pages(a, nvfs_alloc_owner_find(a, test_uuid_a), 2, &off);
 }
 
 static int
 op_free(struct nvfs_alloc *a, uint64_t arg)
 {
-	return nvfs_alloc_free(a, nvfs_alloc_owner_find(a, uuid_a), arg);
+	return nvfs_alloc_free(a, nvfs_alloc_owner_find(a, test_uuid_a), arg);
 }
 
 static const struct af_scenario scenarios[] = {
-	{ "owner create", setup_blocks, op_owner_create, 2 },
-	{ "alloc with the first record page", setup_owner, op_alloc, 3 },
-	{ "alloc with a second record page", setup_full_page, op_alloc, 3 },
-	{ "alloc", setup_blocks, op_alloc, 1 },
-	{ "free", setup_blocks, op_free, 1 },
+	{ "owner create", test_setup_blocks, op_owner_create, 2 },
+	{ "alloc with the first record page", test_setup_owner, op_alloc, 3 },
+	{ "alloc with a second record page", test_setup_full_page, op_alloc, 3 },
+	{ "alloc", test_setup_blocks, op_alloc, 1 },
+	{ "free", test_setup_blocks, op_free, 1 },
 };
 #define NR_SCENARIOS (sizeof(scenarios) / sizeof(scenarios[0]))
 
@@ -225,7 +189,7 @@ static void
 af_latched(struct nvfs_alloc *a, int err)
 {
 	uint64_t off;
-	int owner = nvfs_alloc_owner_find(a, uuid_a);
+	int owner = nvfs_alloc_owner_find(a, test_uuid_a);
 
 	CU_ASSERT_FATAL(owner >= 0);
 	nvfs_err_clear();
@@ -237,7 +201,7 @@ af_latched(struct nvfs_alloc *a, int err)
 	if (run.old->n) {
 		/* a block that was allocated before (and not by the operation) */
 		for (unsigned i = 0; i < run.old->n; i++) {
-			if (memcmp(run.old->b[i].owner_uuid, uuid_a, NVFS_UUID_BYTES) ||
+			if (memcmp(run.old->b[i].owner_uuid, test_uuid_a, NVFS_UUID_BYTES) ||
 			    run.old->b[i].off == run.arg)
 				continue;
 			nvfs_err_clear();

@@ -99,3 +99,40 @@ test_state_disjoint(const struct test_state *st, const struct nvfs_pm_sb *sb)
 	}
 	return true;
 }
+
+/* ---- scenario set-ups shared by the failure and crash suites ------------- */
+
+const uint8_t test_uuid_a[NVFS_UUID_BYTES] = { 0xa1, 1, 2, 3, 4, 5, 6, 7, 8, 9 };
+const uint8_t test_uuid_b[NVFS_UUID_BYTES] = { 0xb2, 1, 2, 3, 4, 5, 6, 7, 8, 9 };
+
+void
+test_setup_owner(struct nvfs_alloc *a, uint64_t *arg)
+{
+	(void)arg;
+	CU_ASSERT_FATAL(nvfs_alloc_owner_create(a, test_uuid_a, "journal") >= 0);
+}
+
+void
+test_setup_blocks(struct nvfs_alloc *a, uint64_t *arg)
+{
+	uint64_t off;
+	int o = nvfs_alloc_owner_create(a, test_uuid_a, "journal");
+	int p = nvfs_alloc_owner_create(a, test_uuid_b, "data");
+	CU_ASSERT_FATAL(o >= 0 && p >= 0);
+	for (unsigned i = 0; i < 6; i++) {
+		CU_ASSERT_FATAL(nvfs_alloc_pages(a, i % 2 ? p : o, i % 3, &off) == 0);
+		if (i == 2)
+			*arg = off;
+	}
+}
+
+void
+test_setup_full_page(struct nvfs_alloc *a, uint64_t *arg)
+{
+	uint64_t off;
+	int o = nvfs_alloc_owner_create(a, test_uuid_a, "journal");
+	CU_ASSERT_FATAL(o >= 0);
+	for (unsigned i = 0; i < NVFS_RECS_PER_PAGE; i++)
+		CU_ASSERT_FATAL(nvfs_alloc_pages(a, o, 0, &off) == 0);
+	*arg = off;
+}

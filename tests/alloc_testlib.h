@@ -2,7 +2,8 @@
 /*
  * alloc_testlib.h -- helpers shared by the allocator suites: make a
  * namespace, and capture an allocator's whole persistent state (owners and
- * their blocks) in a comparable form.
+ * their blocks) in a comparable form; the owners and blocks the failure and
+ * crash suites start their scenarios from.
  */
 #ifndef NVFS_ALLOC_TESTLIB_H
 #define NVFS_ALLOC_TESTLIB_H
@@ -46,5 +47,21 @@ bool test_state_equal(const struct test_state *x, const struct test_state *y,
  * allocatable area of sb
  */
 bool test_state_disjoint(const struct test_state *st, const struct nvfs_pm_sb *sb);
+
+/*
+ * Scenario set-ups shared by the failure and crash suites (alloc_fail.c,
+ * crash_alloc.c): owners a ("journal") and b ("data") by these uuids.
+ */
+extern const uint8_t test_uuid_a[NVFS_UUID_BYTES];
+extern const uint8_t test_uuid_b[NVFS_UUID_BYTES];
+
+/* test_setup_owner -- owner a only */
+void test_setup_owner(struct nvfs_alloc *a, uint64_t *arg);
+
+/* test_setup_blocks -- owners a and b with six blocks; *arg is one of a's */
+void test_setup_blocks(struct nvfs_alloc *a, uint64_t *arg);
+
+/* test_setup_full_page -- owner a's first record page full; *arg its last block */
+void test_setup_full_page(struct nvfs_alloc *a, uint64_t *arg);
 
 #endif /* NVFS_ALLOC_TESTLIB_H */

@@ -37,8 +37,6 @@
 
 /* ---- scenarios ----------------------------------------------------------- */
 
-static const uint8_t uuid_a[NVFS_UUID_BYTES] = { 0xa1, 1, 2, 3, 4, 5, 6, 7, 8, 9 };
-static const uint8_t uuid_b[NVFS_UUID_BYTES] = { 0xb2, 1, 2, 3, 4, 5, 6, 7, 8, 9 };
 static const uint8_t ns_uuid[NVFS_UUID_BYTES] = { 0x55, 0xaa, 3 };
 static const uint8_t old_uuid[NVFS_UUID_BYTES] = { 0x01, 0xd0, 3 };
 
@@ -59,49 +57,17 @@ setup_none(struct nvfs_alloc *a, uint64_t *arg)
 }
 
 static void
-setup_owner(struct nvfs_alloc *a, uint64_t *arg)
-{
-	(void)arg;
-	CU_ASSERT_FATAL(nvfs_alloc_owner_create(a, uuid_a, "journal") >= 0);
-}
-
-static void
-setup_some_blocks(struct nvfs_alloc *a, uint64_t *arg)
-{
-	uint64_t off;
-	int o = nvfs_alloc_owner_create(a, uuid_a, "journal");
-	int p = nvfs_alloc_owner_create(a, uuid_b, "data");
-	CU_ASSERT_FATAL(o >= 0 && p >= 0);
-	for (unsigned i = 0; i < 6; i++) {
-		CU_ASSERT_FATAL(nvfs_alloc_pages(a, i % 2 ? p : o, i % 3, &off) == 0);
-		if (i == 2)
-			*arg = off;
-	}
-}
-
-static void
-setup_full_page(struct nvfs_alloc *a, uint64_t *arg)
-{
-	uint64_t off;
-	int o = nvfs_alloc_owner_create(a, uuid_a, "journal");
-	CU_ASSERT_FATAL(o >= 0);
-	for (unsigned i = 0; i < NVFS_RECS_PER_PAGE; i++)
-		CU_ASSERT_FATAL(nvfs_alloc_pages(a, o, 0, &off) == 0);
-	*arg = off;
-}
-
-static void
 setup_freed_slot(struct nvfs_alloc *a, uint64_t *arg)
 {
-	setup_some_blocks(a, arg);
-	CU_ASSERT_FATAL(nvfs_alloc_free(a, nvfs_alloc_owner_find(a, uuid_a), *arg) == 0);
+	test_setup_blocks(a, arg);
+	CU_ASSERT_FATAL(nvfs_alloc_free(a, nvfs_alloc_owner_find(a, test_uuid_a), *arg) == 0);
 }
 
 static void
 op_owner_create(struct nvfs_alloc *a, uint64_t arg)
 {
 	(void)arg;
-	CU_ASSERT(nvfs_alloc_owner_create(a, uuid_b, "data") >= 0);
+	CU_ASSERT(nvfs_alloc_owner_create(a, test_uuid_b, "data") >= 0);
 }
 
 static void
@@ -109,13 +75,13 @@ op_alloc(struct nvfs_alloc *a, uint64_t arg)
 {
 	uint64_t off;
 	(void)arg;
-	CU_ASSERT(nvfs_alloc_pages(a, nvfs_alloc_owner_find(a, uuid_a), 2, &off) == 0);
+	CU_ASSERT(nvfs_alloc_pages(a, nvfs_alloc_owner_find(a, test_uuid_a), 2, &off) == 0);
 }
 
 static void
 op_free(struct nvfs_alloc *a, uint64_t arg)
 {
-	CU_ASSERT(nvfs_alloc_free(a, nvfs_alloc_owner_find(a, uuid_a), arg) == 0);
+	CU_ASSERT(nvfs_alloc_free(a, nvfs_alloc_owner_find(a, test_uuid_a), arg) == 0);
 }
 
 /* ---- verification -------------------------------------------------------- */
@@ -219,7 +185,7 @@ run_scenario(const struct scenario *sc, unsigned target, struct test_state *befo
 		CU_ASSERT_FATAL(nvfs_ns_format(pm, CRASH_NS_BYTES, old_uuid, "old") == 0);
 		nvfs_pmem_close(&pm);
 		CU_ASSERT_FATAL(nvfs_alloc_open(work, NULL, &a) == 0);
-		setup_some_blocks(a, &arg);
+		test_setup_blocks(a, &arg);
 		test_state_collect(a, before);
 		nvfs_alloc_close(&a);
 	}
@@ -300,7 +266,7 @@ test_crash_format_over_namespace_every_point_old_or_new(void)
 static void
 test_crash_owner_create_every_point_old_or_new(void)
 {
-	static const struct scenario sc = { "owner create", setup_owner, op_owner_create,
+	static const struct scenario sc = { "owner create", test_setup_owner, op_owner_create,
 					    false };
 	crash_every_point(&sc);
 }
@@ -308,7 +274,7 @@ test_crash_owner_create_every_point_old_or_new(void)
 static void
 test_crash_first_recs_page_alloc_every_point_old_or_new(void)
 {
-	static const struct scenario sc = { "first record page + alloc", setup_owner,
+	static const struct scenario sc = { "first record page + alloc", test_setup_owner,
 					    op_alloc, false };
 	crash_every_point(&sc);
 }
@@ -316,14 +282,14 @@ test_crash_first_recs_page_alloc_every_point_old_or_new(void)
 static void
 test_crash_alloc_every_point_old_or_new(void)
 {
-	static const struct scenario sc = { "alloc", setup_some_blocks, op_alloc, false };
+	static const struct scenario sc = { "alloc", test_setup_blocks, op_alloc, false };
 	crash_every_point(&sc);
 }
 
 static void
 test_crash_second_recs_page_alloc_every_point_old_or_new(void)
 {
-	static const struct scenario sc = { "second record page + alloc", setup_full_page,
+	static const struct scenario sc = { "second record page + alloc", test_setup_full_page,
 					    op_alloc, false };
 	crash_every_point(&sc);
 }
@@ -331,7 +297,7 @@ test_crash_second_recs_page_alloc_every_point_old_or_new(void)
 static void
 test_crash_free_every_point_old_or_new(void)
 {
-	static const struct scenario sc = { "free", setup_some_blocks, op_free, false };
+	static const struct scenario sc = { "free", test_setup_blocks, op_free, false };
 	crash_every_point(&sc);
 }
 

@@ -149,17 +149,6 @@ check(struct cj *c, bool ok)
 	return false;
 }
 
-/* payload -- the deterministic payload of an entry of this type and length */
-static void
-payload(uint8_t *buf, uint32_t type, size_t len)
-{
-	uint64_t rng = (nvfs_test_seed() + type) * UINT64_C(0x9e3779b97f4a7c15) + len;
-	for (size_t i = 0; i < len; i += 8) {
-		uint64_t r = nvfs_test_rand(&rng);
-		memcpy(buf + i, &r, len - i < 8 ? len - i : 8);
-	}
-}
-
 /* cj_append -- append an entry (from any thread) and record it */
 static uint64_t
 cj_append(struct cj *c, uint32_t type, size_t len)
@@ -167,7 +156,7 @@ cj_append(struct cj *c, uint32_t type, size_t len)
 	uint8_t *buf = malloc(len + 1);
 	if (!check(c, buf != NULL))
 		return 0;
-	payload(buf, type, len);
+	jt_payload(buf, type, len);
 	unsigned at = crash_sim_drains();
 	int64_t seq = nvfs_journal_append(c->j, type, buf, len);
 	if (seq <= 0) {
@@ -726,16 +715,6 @@ entry_eq(const struct jt_rec *x, const struct jt_rec *y)
 	return x->seq == y->seq && x->type == y->type && x->len == y->len && x->csum == y->csum;
 }
 
-/* gran_set -- force (or not) the granularity of the mappings made from now */
-static void
-gran_set(enum nvfs_pmem_gran gran)
-{
-	if (gran == NVFS_GRAN_CACHE_LINE)
-		setenv("PMEM2_FORCE_GRANULARITY", "cache_line", 1);
-	else
-		unsetenv("PMEM2_FORCE_GRANULARITY");
-}
-
 /*
  * run_op -- restore the saved state, open, run the operation armed to
  * capture before drain target, close; returns the operation's drains
@@ -937,7 +916,7 @@ verify_image(struct cj_run *r, const uint8_t *img, unsigned point, const char *m
 	CU_ASSERT_FATAL(buf != NULL);
 	for (unsigned i = 0; i < CJ_NEW_ENTRIES; i++) {
 		uint32_t type = 0x7000 + i;
-		payload(buf, type, fresh_len[i]);
+		jt_payload(buf, type, fresh_len[i]);
 		int64_t seq = nvfs_journal_append(c->j, type, buf, fresh_len[i]);
 		fresh[i] = (struct jt_rec){ next + i, type, (uint32_t)fresh_len[i],
 					    nvfs_csum(buf, fresh_len[i], 0) };
@@ -1044,7 +1023,7 @@ prepare(struct cj_run *r)
 	cj_reset();
 	c->name = r->name;
 	c->gran = r->gran;
-	gran_set(r->gran);
+	jt_gran_set(r->gran);
 	crash_sim_start(r->work, CJ_NS_BYTES, 0);
 	CU_ASSERT_FATAL(nvfs_pmem_open(r->work, 0, &pm) == 0);
 	bool gran_ok = pm->gran == r->gran;
@@ -1122,7 +1101,7 @@ crash_points(struct cj_run *r, uint64_t *rng, bool quiet)
 {
 	unsigned images = 0, bad = 0;
 
-	gran_set(r->gran);
+	jt_gran_set(r->gran);
 	r->points = run_op(r, 0);
 	CU_ASSERT(r->points >= 1);
 	for (unsigned n = 1; n <= r->points + 1; n++) {
@@ -1190,7 +1169,7 @@ crash_twice_gran(const struct cj_scenario *sc, const struct cj_scenario *second,
 
 	run_init(&run1, sc, sc->name, gran);
 	prepare(&run1);
-	gran_set(gran);
+	jt_gran_set(gran);
 	run1.points = run_op(&run1, 0);
 	unsigned pts[4] = { 1, (run1.points + 1) / 2, run1.points, run1.points + 1 };
 	for (unsigned i = 0; i < 4; i++) {
@@ -1200,7 +1179,7 @@ crash_twice_gran(const struct cj_scenario *sc, const struct cj_scenario *second,
 		static const char *const kinds[] = { "kill", "power", "subset" };
 		for (unsigned kind = 0; kind < 3; kind++) {
 			/* The first crash (again: the second run overwrites the images). */
-			gran_set(gran);
+			jt_gran_set(gran);
 			run_op(&run1, n1);
 			if (kind && crash_sim_diff_pages() == 0)
 				break; /* kill = power: one image */

@@ -54,6 +54,20 @@ static struct sim sim = { .lock = PTHREAD_MUTEX_INITIALIZER };
 
 static void unmap_all(void);
 
+/*
+ * unlock_observe -- (locked) unlock, then tell the observer of the flush or
+ * drain, outside the lock
+ */
+static void
+unlock_observe(bool drain)
+{
+	void (*obs)(void *, bool) = sim.observer;
+	void *obs_arg = sim.observer_arg;
+	pthread_mutex_unlock(&sim.lock);
+	if (obs)
+		obs(obs_arg, drain);
+}
+
 /* sim_flush -- remember a flushed range until its thread drains */
 static void
 sim_flush(void *arg, const struct nvfs_pmem *pm, size_t off, size_t len)
@@ -66,11 +80,7 @@ sim_flush(void *arg, const struct nvfs_pmem *pm, size_t off, size_t len)
 		CU_ASSERT_FATAL(sim.pending != NULL);
 	}
 	sim.pending[sim.nr_pending++] = (struct range){ off, len, pthread_self() };
-	void (*obs)(void *, bool) = sim.observer;
-	void *obs_arg = sim.observer_arg;
-	pthread_mutex_unlock(&sim.lock);
-	if (obs)
-		obs(obs_arg, false);
+	unlock_observe(false);
 }
 
 /* capture -- (locked) copy the mapping and the shadow, list the pages that differ */
@@ -118,11 +128,7 @@ sim_drain(void *arg, const struct nvfs_pmem *pm)
 			memcpy(sim.shadow + r.off, pm->base + r.off, r.len);
 	}
 	sim.nr_pending = k;
-	void (*obs)(void *, bool) = sim.observer;
-	void *obs_arg = sim.observer_arg;
-	pthread_mutex_unlock(&sim.lock);
-	if (obs)
-		obs(obs_arg, true);
+	unlock_observe(true);
 }
 
 /* sim_fail -- the injection: fail the nth matching flush, once */

@@ -266,16 +266,6 @@ replayed_range(const struct jt *t, const struct img *im, uint64_t from, uint64_t
 	return true;
 }
 
-/* has -- s contains what (printed if not) */
-static bool
-has(const char *s, const char *what)
-{
-	if (strstr(s, what))
-		return true;
-	printf("\n  '%s' lacks '%s'", s, what);
-	return false;
-}
-
 /* open_fails -- journal open on the image fails with rc and a message naming what */
 static void
 open_fails(const struct img *im, int rc, const char *what, const char *what2)
@@ -286,10 +276,20 @@ open_fails(const struct img *im, int rc, const char *what, const char *what2)
 		printf("\n  open returned %d, expected %d: %s", got, rc, nvfs_errmsg());
 	CU_ASSERT_EQUAL(got, rc);
 	CU_ASSERT_PTR_NULL(t.j);
-	CU_ASSERT(has(nvfs_errmsg(), what));
+	CU_ASSERT(jt_has(nvfs_errmsg(), what));
 	if (what2)
-		CU_ASSERT(has(nvfs_errmsg(), what2));
+		CU_ASSERT(jt_has(nvfs_errmsg(), what2));
 	jt_teardown(&t);
+}
+
+/* commit_reopen_clean -- commit, reopen: exactly the model, no damage reported */
+static void
+commit_reopen_clean(struct jt *t)
+{
+	CU_ASSERT_EQUAL(nvfs_journal_commit(t->j, 0), 0);
+	jt_reopen(t);
+	CU_ASSERT(jt_replay_matches(t));
+	CU_ASSERT_FALSE(t->report.damaged);
 }
 
 /* ---- (a) the last set ---------------------------------------------------- */
@@ -325,9 +325,9 @@ test_journal_corrupt_last_set_is_a_clean_end(void)
 		CU_ASSERT_FALSE(t.report.damaged);  /* indistinguishable from a torn last set */
 		CU_ASSERT_EQUAL(t.report.stop_lsn, last->lsn);
 		CU_ASSERT_EQUAL(t.report.stop_seq, last->first_seq);
-		if (!has(t.report.reason, cases[c].rule))
+		if (!jt_has(t.report.reason, cases[c].rule))
 			printf(" (last set's %s)", cases[c].what);
-		CU_ASSERT(has(t.report.reason, cases[c].rule));
+		CU_ASSERT(jt_has(t.report.reason, cases[c].rule));
 		if (c == 0) {
 			/* The log goes on from the end of the prefix, with its sequence numbers. */
 			uint64_t rng = 5;
@@ -335,10 +335,7 @@ test_journal_corrupt_last_set_is_a_clean_end(void)
 			for (uint64_t s = 1; s < last->first_seq; s++)
 				jt_list_push(&t.model, im.model[s - 1]);
 			jt_append(&t, &rng, 9, 77);
-			CU_ASSERT_EQUAL(nvfs_journal_commit(t.j, 0), 0);
-			jt_reopen(&t);
-			CU_ASSERT(jt_replay_matches(&t));
-			CU_ASSERT_FALSE(t.report.damaged);
+			commit_reopen_clean(&t);
 		}
 		jt_teardown(&t);
 	}
@@ -512,7 +509,7 @@ test_journal_corrupt_first_set_after_tail_checkpoint_zero_restarts(void)
 	CU_ASSERT_EQUAL(t.report.stop_seq, im.tail_seq);
 	CU_ASSERT_EQUAL(t.report.skipped_first_seq, im.set[3].first_seq);
 	CU_ASSERT_EQUAL(t.report.skipped_last_seq, im.n);
-	CU_ASSERT(has(t.report.reason, "(J2)"));
+	CU_ASSERT(jt_has(t.report.reason, "(J2)"));
 	CU_ASSERT_EQUAL(nvfs_journal_append(t.j, 1, "y", 1), -EUCLEAN);
 	CU_ASSERT_EQUAL(nvfs_journal_checkpoint(t.j, t.report.last_seq), 0);
 	nvfs_journal_stats(t.j, &st);
@@ -521,10 +518,7 @@ test_journal_corrupt_first_set_after_tail_checkpoint_zero_restarts(void)
 	t.model.n = 0;
 	jt_append(&t, &rng, 6, 3000);
 	jt_append(&t, &rng, 6, 0);
-	CU_ASSERT_EQUAL(nvfs_journal_commit(t.j, 0), 0);
-	jt_reopen(&t);
-	CU_ASSERT(jt_replay_matches(&t));
-	CU_ASSERT_FALSE(t.report.damaged);
+	commit_reopen_clean(&t);
 	jt_teardown(&t);
 	img_free(&im);
 }
@@ -572,7 +566,7 @@ test_journal_corrupt_tail_copies(void)
 	flip(im.path, a + 0, 0);
 	flip(im.path, b + 30, 2);
 	open_fails(&im, -EUCLEAN, "tail copies", "(T1)");
-	CU_ASSERT(has(nvfs_errmsg(), "(T2)"));
+	CU_ASSERT(jt_has(nvfs_errmsg(), "(T2)"));
 	img_free(&im);
 
 	/* A fresh journal has only copy A: corrupting it leaves none. */
@@ -766,6 +760,27 @@ test_journal_corrupt_header_page_refused(void)
 
 /* ---- (e) the journal owner's records ----------------------------------- */
 
+/*
+ * records_open -- open the image's allocator (on the whole saved file
+ * again if restore) to edit the journal owner's records: its rank
+ */
+static int
+records_open(const struct img *im, bool restore, struct nvfs_alloc **a)
+{
+	if (restore)
+		img_restore_all(im);
+	CU_ASSERT_FATAL(nvfs_alloc_open(im->path, NULL, a) == 0);
+	return nvfs_alloc_owner_find(*a, juuid);
+}
+
+/* records_refused -- close the edited allocator: the journal open fails (H3) naming more */
+static void
+records_refused(const struct img *im, struct nvfs_alloc **a, const char *more)
+{
+	nvfs_alloc_close(a);
+	open_fails(im, -EUCLEAN, "(H3)", more);
+}
+
 static void
 test_journal_corrupt_owner_records_refused(void)
 {
@@ -777,48 +792,33 @@ test_journal_corrupt_owner_records_refused(void)
 	img_build(&im, "jc_recs.pmem", 3, 3, 3, 500, 0);
 
 	/* A bucket record lost: the ring no longer adds up. */
-	CU_ASSERT_FATAL(nvfs_alloc_open(im.path, NULL, &a) == 0);
-	owner = nvfs_alloc_owner_find(a, juuid);
+	owner = records_open(&im, false, &a);
 	CU_ASSERT_FATAL(owner >= 0);
 	CU_ASSERT_FATAL(nvfs_alloc_free(a, owner, im.bucket[1]) == 0);
-	nvfs_alloc_close(&a);
-	open_fails(&im, -EUCLEAN, "(H3)", "ring_bytes");
+	records_refused(&im, &a, "ring_bytes");
 
 	/* Two lost: fewer than the minimum. */
-	CU_ASSERT_FATAL(nvfs_alloc_open(im.path, NULL, &a) == 0);
-	owner = nvfs_alloc_owner_find(a, juuid);
+	owner = records_open(&im, false, &a);
 	CU_ASSERT_FATAL(nvfs_alloc_free(a, owner, im.bucket[0]) == 0);
-	nvfs_alloc_close(&a);
-	open_fails(&im, -EUCLEAN, "(H3)", "buckets");
+	records_refused(&im, &a, "buckets");
 
 	/* A stray block of another order. */
-	img_restore_all(&im);
-	CU_ASSERT_FATAL(nvfs_alloc_open(im.path, NULL, &a) == 0);
-	owner = nvfs_alloc_owner_find(a, juuid);
+	owner = records_open(&im, true, &a);
 	CU_ASSERT_FATAL(nvfs_alloc_pages(a, owner, 3, &off) == 0);
-	nvfs_alloc_close(&a);
-	open_fails(&im, -EUCLEAN, "(H3)", "order 3");
+	records_refused(&im, &a, "order 3");
 
 	/* A second header page. */
-	img_restore_all(&im);
-	CU_ASSERT_FATAL(nvfs_alloc_open(im.path, NULL, &a) == 0);
-	owner = nvfs_alloc_owner_find(a, juuid);
+	owner = records_open(&im, true, &a);
 	CU_ASSERT_FATAL(nvfs_alloc_pages(a, owner, 0, &off) == 0);
-	nvfs_alloc_close(&a);
-	open_fails(&im, -EUCLEAN, "(H3)", "2 header pages");
+	records_refused(&im, &a, "2 header pages");
 
 	/* No header page (an interrupted create). */
-	img_restore_all(&im);
-	CU_ASSERT_FATAL(nvfs_alloc_open(im.path, NULL, &a) == 0);
-	owner = nvfs_alloc_owner_find(a, juuid);
+	owner = records_open(&im, true, &a);
 	CU_ASSERT_FATAL(nvfs_alloc_free(a, owner, im.hdr_off) == 0);
-	nvfs_alloc_close(&a);
-	open_fails(&im, -EUCLEAN, "(H3)", "0 header pages");
+	records_refused(&im, &a, "0 header pages");
 
 	/* The owner without any block. */
-	img_restore_all(&im);
-	CU_ASSERT_FATAL(nvfs_alloc_open(im.path, NULL, &a) == 0);
-	owner = nvfs_alloc_owner_find(a, juuid);
+	owner = records_open(&im, true, &a);
 	CU_ASSERT_FATAL(nvfs_alloc_free(a, owner, im.hdr_off) == 0);
 	for (unsigned i = 0; i < im.nr_buckets; i++)
 		CU_ASSERT_FATAL(nvfs_alloc_free(a, owner, im.bucket[i]) == 0);
@@ -829,8 +829,8 @@ test_journal_corrupt_owner_records_refused(void)
 		struct jt t;
 		int got = img_open(&im, &t);
 		CU_ASSERT(got == -EUCLEAN || got == -ENOENT);
-		CU_ASSERT(got == -ENOENT ? has(nvfs_errmsg(), "no journal")
-					 : has(nvfs_errmsg(), "(H3)"));
+		CU_ASSERT(got == -ENOENT ? jt_has(nvfs_errmsg(), "no journal")
+					 : jt_has(nvfs_errmsg(), "(H3)"));
 		jt_teardown(&t);
 	}
 	img_free(&im);
@@ -842,7 +842,7 @@ test_journal_corrupt_owner_records_refused(void)
 	CU_ASSERT_FATAL(nvfs_alloc_open(path, NULL, &a) == 0);
 	CU_ASSERT_EQUAL(nvfs_journal_open(a, NULL, 0, &j), -ENOENT);
 	CU_ASSERT_PTR_NULL(j);
-	CU_ASSERT(has(nvfs_errmsg(), "no journal"));
+	CU_ASSERT(jt_has(nvfs_errmsg(), "no journal"));
 	nvfs_alloc_close(&a);
 }
 

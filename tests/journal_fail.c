@@ -104,37 +104,6 @@ struct jf_expect {
 
 /* ---- helpers ------------------------------------------------------------- */
 
-/* gran_set -- force (or not) the granularity of the mappings made from now */
-static void
-gran_set(enum nvfs_pmem_gran gran)
-{
-	if (gran == NVFS_GRAN_CACHE_LINE)
-		setenv("PMEM2_FORCE_GRANULARITY", "cache_line", 1);
-	else
-		unsetenv("PMEM2_FORCE_GRANULARITY");
-}
-
-/* fill -- the deterministic payload of an entry of this type and length */
-static void
-fill(uint8_t *buf, uint32_t type, size_t len)
-{
-	uint64_t rng = (nvfs_test_seed() + type) * UINT64_C(0x9e3779b97f4a7c15) + len;
-	for (size_t i = 0; i < len; i += 8) {
-		uint64_t r = nvfs_test_rand(&rng);
-		memcpy(buf + i, &r, len - i < 8 ? len - i : 8);
-	}
-}
-
-/* has -- s contains what (printed if not) */
-static bool
-has(const char *s, const char *what)
-{
-	if (strstr(s, what))
-		return true;
-	printf("\n  '%s' lacks '%s'", s, what);
-	return false;
-}
-
 /* jf_append -- append to jf.j (any thread) and record it; the seq or the error */
 static int64_t
 jf_append(uint32_t type, size_t len)
@@ -142,7 +111,7 @@ jf_append(uint32_t type, size_t len)
 	uint8_t *buf = malloc(len + 1);
 	if (!buf)
 		return -ENOMEM;
-	fill(buf, type, len);
+	jt_payload(buf, type, len);
 	int64_t seq = nvfs_journal_append(jf.j, type, buf, len);
 	if (seq > 0) {
 		pthread_mutex_lock(&jf.lock);
@@ -259,7 +228,7 @@ jf_start(const char *name, enum nvfs_pmem_gran gran)
 	if (!jf.img)
 		jf.img = malloc(JF_NS_BYTES);
 	CU_ASSERT_FATAL(jf.img != NULL);
-	gran_set(gran);
+	jt_gran_set(gran);
 	crash_sim_start(jf.work, JF_NS_BYTES, 0);
 	CU_ASSERT_FATAL(nvfs_pmem_open(jf.work, 0, &pm) == 0);
 	bool gran_ok = pm->gran == gran;
@@ -379,7 +348,7 @@ jf_verify(const char *kind, const uint8_t *img, const struct jf_expect *x)
 	uint8_t buf[9000];
 	for (unsigned i = 0; i < 2; i++) {
 		uint32_t type = 0x7100 + i;
-		fill(buf, type, fresh_len[i]);
+		jt_payload(buf, type, fresh_len[i]);
 		int64_t seq = nvfs_journal_append(j, type, buf, fresh_len[i]);
 		fresh[i] = (struct jt_rec){ end + i, type, (uint32_t)fresh_len[i],
 					    nvfs_csum(buf, fresh_len[i], 0) };
@@ -483,7 +452,7 @@ commit_fails(enum nvfs_pmem_gran gran, unsigned k)
 	int rc = nvfs_journal_commit(jf.j, 0);
 	CU_ASSERT_EQUAL(rc, -EIO);
 	CU_ASSERT(crash_sim_inject_fired());
-	CU_ASSERT(has(nvfs_errmsg(), "injected"));
+	CU_ASSERT(jt_has(nvfs_errmsg(), "injected"));
 	nvfs_journal_stats(jf.j, &st);
 	CU_ASSERT_EQUAL(st.persists - st0.persists, k + 1);  /* none after the failed one */
 	CU_ASSERT_EQUAL(st.committed_seq, 5);
@@ -593,7 +562,7 @@ checkpoint_fails(enum nvfs_pmem_gran gran)
 	int rc = nvfs_journal_checkpoint(jf.j, 2);
 	CU_ASSERT_EQUAL(rc, -EIO);
 	CU_ASSERT(crash_sim_inject_fired());
-	CU_ASSERT(has(nvfs_errmsg(), "injected"));
+	CU_ASSERT(jt_has(nvfs_errmsg(), "injected"));
 	nvfs_journal_stats(jf.j, &after);
 	CU_ASSERT_EQUAL(after.tail_lsn, before.tail_lsn);
 	CU_ASSERT_EQUAL(after.tail_seq, before.tail_seq);
@@ -651,7 +620,7 @@ test_journal_appender_flush_failure_fails_its_commit(void)
 	CU_ASSERT(seq == 5 || seq == -EIO);
 	int rc = nvfs_journal_commit(jf.j, 0);
 	CU_ASSERT_EQUAL(rc, -EIO);
-	CU_ASSERT(has(nvfs_errmsg(), "flush failed"));
+	CU_ASSERT(jt_has(nvfs_errmsg(), "flush failed"));
 	nvfs_journal_stats(jf.j, &st);
 	CU_ASSERT_EQUAL(st.committed_seq, 3);
 	jf_latched(-EIO, 3);

@@ -145,3 +145,34 @@ jt_replay_matches(const struct jt *t)
 	}
 	return true;
 }
+
+/* jt_payload -- seeded by type and length */
+void
+jt_payload(uint8_t *buf, uint32_t type, size_t len)
+{
+	uint64_t rng = (nvfs_test_seed() + type) * UINT64_C(0x9e3779b97f4a7c15) + len;
+	for (size_t i = 0; i < len; i += 8) {
+		uint64_t r = nvfs_test_rand(&rng);
+		memcpy(buf + i, &r, len - i < 8 ? len - i : 8);
+	}
+}
+
+/* jt_gran_set -- through libpmem2's PMEM2_FORCE_GRANULARITY */
+void
+jt_gran_set(enum nvfs_pmem_gran gran)
+{
+	if (gran == NVFS_GRAN_CACHE_LINE)
+		setenv("PMEM2_FORCE_GRANULARITY", "cache_line", 1);
+	else
+		unsetenv("PMEM2_FORCE_GRANULARITY");
+}
+
+/* jt_has -- strstr, printing the miss */
+bool
+jt_has(const char *s, const char *what)
+{
+	if (strstr(s, what))
+		return true;
+	printf("\n  '%s' lacks '%s'", s, what);
+	return false;
+}

@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "nvfs_journal.h"
+#include "nvfs_pmem.h"
 
 struct jt_rec {
 	uint64_t seq;
@@ -63,5 +64,17 @@ bool jt_replay_matches(const struct jt *t);
 
 /* jt_list_push -- append a record to a list */
 void jt_list_push(struct jt_list *l, struct jt_rec r);
+
+/*
+ * jt_payload -- the deterministic payload of an entry of this type and
+ * length (the same bytes for the same type, length and seed)
+ */
+void jt_payload(uint8_t *buf, uint32_t type, size_t len);
+
+/* jt_gran_set -- force (or not) the granularity of the mappings made from now */
+void jt_gran_set(enum nvfs_pmem_gran gran);
+
+/* jt_has -- s contains what (printed if not) */
+bool jt_has(const char *s, const char *what);
 
 #endif /* NVFS_JOURNAL_TESTLIB_H */
