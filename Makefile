@@ -103,6 +103,7 @@ bench: all
 install: all
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(HELPERDIR) $(DESTDIR)$(MANDIR)/man8
 	for t in $(TOOLS); do install -m 0755 $(B)/$$t $(DESTDIR)$(SBINDIR)/$$t; done
+	ln -sfn mount.nvfs $(DESTDIR)$(SBINDIR)/nvfs
 	@if [ "$$(readlink -m $(DESTDIR)$(HELPERDIR))" != "$$(readlink -m $(DESTDIR)$(SBINDIR))" ]; then \
 		for t in $(TOOLS); do ln -sf $(SBINDIR)/$$t $(DESTDIR)$(HELPERDIR)/$$t; \
 		echo "  link $(DESTDIR)$(HELPERDIR)/$$t -> $(SBINDIR)/$$t"; done; fi
@@ -111,6 +112,7 @@ install: all
 uninstall:
 	for t in $(TOOLS); do rm -f $(DESTDIR)$(SBINDIR)/$$t; \
 		if [ -L $(DESTDIR)$(HELPERDIR)/$$t ]; then rm -f $(DESTDIR)$(HELPERDIR)/$$t; fi; done
+	if [ -L $(DESTDIR)$(SBINDIR)/nvfs ]; then rm -f $(DESTDIR)$(SBINDIR)/nvfs; fi
 	for m in $(notdir $(wildcard docs/man/*.8)); do rm -f $(DESTDIR)$(MANDIR)/man8/$$m; done
 
 clean:

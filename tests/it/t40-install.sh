@@ -1,8 +1,10 @@
 #!/bin/bash
 # t40-install.sh BUILD_DIR -- `make install` and `make uninstall` into a
 # DESTDIR: the three tools in $(PREFIX)/sbin, their links from $(HELPERDIR)
-# (none when HELPERDIR is SBINDIR), the man pages in $(MANDIR)/man8, an
-# installed tool that runs, and an uninstall that removes all of it.
+# (none when HELPERDIR is SBINDIR), the link $(PREFIX)/sbin/nvfs ->
+# mount.nvfs that mount.fuse3 runs for the type fuse.nvfs, the man pages
+# (mount.nvfs.8 among them) in $(MANDIR)/man8, an installed tool that runs,
+# also as nvfs, and an uninstall that removes all of it.
 # The install target builds into build/ of the source tree whatever BUILD_DIR
 # is; the man pages are also rendered with groff when it is installed.
 set -u
@@ -14,9 +16,9 @@ PREFIX=/usr/local
 SBIN=$PREFIX/sbin
 MAN8=$PREFIX/share/man/man8
 VERSION=$(cat "$ROOT/VERSION") || exit 1
-# every page in docs/man, and at least these two
+# every page in docs/man, and at least these three
 MANS=$( (cd "$ROOT/docs/man" 2>/dev/null && ls -- *.8 2>/dev/null
-	echo mkfs.nvfs.8; echo fsck.nvfs.8) | sort -u)
+	echo mkfs.nvfs.8; echo fsck.nvfs.8; echo mount.nvfs.8) | sort -u)
 
 # mk NAME TARGET VAR=VALUE... -- make -s TARGET in the source tree, isolated
 # from the caller's make (MAKEFLAGS of `make check-it`) and from install
@@ -39,7 +41,7 @@ is_link_to() { [ -L "$1" ] && [ "$(readlink "$1")" = "$2" ]; }
 # shellcheck disable=SC2317  # run through assert / expect
 is_exe_file() { [ -f "$1" ] && [ ! -L "$1" ] && [ -x "$1" ]; }
 
-for m in mkfs.nvfs.8 fsck.nvfs.8; do
+for m in mkfs.nvfs.8 fsck.nvfs.8 mount.nvfs.8; do
 	assert "docs/man/$m exists" test -f "$ROOT/docs/man/$m"
 done
 
@@ -54,7 +56,8 @@ done
 for m in $MANS; do
 	assert "  ... $MAN8/$m, mode 0644" test "$(stat -c %a "$D$MAN8/$m" 2>/dev/null)" = 644
 done
-assert "  ... nothing else in sbin" test "$(ls "$D$SBIN" | sort | tr '\n' ' ')" = "fsck.nvfs mkfs.nvfs mount.nvfs "
+assert "  ... $SBIN/nvfs -> mount.nvfs (for mount.fuse3)" is_link_to "$D$SBIN/nvfs" mount.nvfs
+assert "  ... nothing else in sbin" test "$(ls "$D$SBIN" | sort | tr '\n' ' ')" = "fsck.nvfs mkfs.nvfs mount.nvfs nvfs "
 assert "  ... nothing else in /sbin" test "$(ls "$D/sbin" | sort | tr '\n' ' ')" = "fsck.nvfs mkfs.nvfs mount.nvfs "
 assert "  ... nothing outside DESTDIR's usr/local and sbin" \
 	test "$(cd "$D" && ls -A | sort | tr '\n' ' ')" = "sbin usr "
@@ -63,6 +66,9 @@ v=$(re_quote "$VERSION")
 expect "installed mkfs.nvfs --version" 0 "^mkfs\.nvfs \(nvfs\) $v$" "$D$SBIN/mkfs.nvfs" --version
 expect "installed fsck.nvfs -V" 0 "^fsck\.nvfs \(nvfs\) $v$" "$D$SBIN/fsck.nvfs" -V
 expect "installed mount.nvfs --version" 0 "^mount\.nvfs \(nvfs\) $v$" "$D$SBIN/mount.nvfs" --version
+expect "installed nvfs --version (the link)" 0 "^mount\.nvfs \(nvfs\) $v$" "$D$SBIN/nvfs" --version
+expect "installed nvfs --help" 0 "^usage: mount\.nvfs SOURCE MOUNTPOINT" "$D$SBIN/nvfs" --help
+expect "installed nvfs: a usage error is mount.nvfs's" 1 "^mount\.nvfs: .*missing SOURCE or MOUNTPOINT" "$D$SBIN/nvfs" "$T"
 expect "installed mkfs.nvfs makes a namespace" 0 "created a new nvfs namespace .*, journal 8 MiB$" \
 	"$D$SBIN/mkfs.nvfs" -s 32M "$T/p"
 expect "  ... installed fsck.nvfs finds it clean" 0 "clean, .*, journal 8 MiB, 0 entries to replay$" "$D$SBIN/fsck.nvfs" "$T/p"
@@ -70,6 +76,17 @@ expect "installed mkfs.nvfs -J 0, at the minimum size" 0 "created a new nvfs nam
 	"$D$SBIN/mkfs.nvfs" -s 17M -J 0 "$T/p0"
 expect "  ... installed fsck.nvfs finds it clean" 0 "clean, .*, no journal$" "$D$SBIN/fsck.nvfs" "$T/p0"
 expect "installed fsck.nvfs --version" 0 "^fsck\.nvfs \(nvfs\) $v$" "$D$SBIN/fsck.nvfs" --version
+
+# mount.nvfs.8 documents what --help lists: every option, and the fstab and
+# fuse.nvfs forms
+mp=$D$MAN8/mount.nvfs.8
+for o in pmem= pmem_size= allow_other default_permissions no_default_permissions \
+	ro fsname= subtype= auto_unmount timeout= threads= keep_cache writeback_cache \
+	debug _netdev noauto nofail x\\- '\-f' '\-n' '\-s' '\-v' '\-\-help' \
+	'\-\-version' fuse.nvfs XDG_STATE_HOME /var/lib/nvfs 'not journaled' \
+	'/srv/data /mnt/data nvfs pmem=/var/lib/nvfs/data.pmem,allow_other 0 0'; do
+	assert "  ... mount.nvfs.8 mentions $o" grep -qF -- "$o" "$mp"
+done
 
 # the man pages render without warnings (when groff is there)
 if command -v groff >/dev/null 2>&1; then
@@ -99,6 +116,7 @@ for t in $TOOLS; do
 	assert "  ... $SBIN/$t removed" test ! -e "$D$SBIN/$t" -a ! -L "$D$SBIN/$t"
 	assert "  ... /sbin/$t removed" test ! -e "$D/sbin/$t" -a ! -L "$D/sbin/$t"
 done
+assert "  ... $SBIN/nvfs removed" test ! -e "$D$SBIN/nvfs" -a ! -L "$D$SBIN/nvfs"
 for m in $MANS; do
 	assert "  ... $MAN8/$m removed" test ! -e "$D$MAN8/$m"
 done
@@ -121,7 +139,8 @@ for h in "$SBIN" "$SBIN/" "$PREFIX/./sbin"; do
 	for t in $TOOLS; do
 		assert "  ... $SBIN/$t is an executable file, not a link" is_exe_file "$D$SBIN/$t"
 	done
-	assert "  ... no links anywhere" test -z "$(find "$D" -type l)"
+	assert "  ... $SBIN/nvfs -> mount.nvfs" is_link_to "$D$SBIN/nvfs" mount.nvfs
+	assert "  ... no other links anywhere" test -z "$(find "$D" -type l ! -path "$D$SBIN/nvfs")"
 	assert "  ... no /sbin" test ! -e "$D/sbin"
 	expect "  ... mkfs.nvfs runs" 0 "^mkfs\.nvfs \(nvfs\) $v$" "$D$SBIN/mkfs.nvfs" --version
 	mk "  ... make uninstall HELPERDIR=$h" uninstall DESTDIR="$D" PREFIX=$PREFIX HELPERDIR="$h"
