@@ -173,3 +173,19 @@ jappend() {
 	fi
 	"$T/.jappend" "$@"
 }
+
+# stop_mounts "MNTS" "PIDS": unmount each of MNTS that is mounted
+# (fusermount3 -u, else umount -l), then wait up to 5 s for each of PIDS (the
+# daemons this test started) to exit, and TERM then KILL those still there.
+stop_mounts() {
+	local mnt p
+	for mnt in $1; do
+		if mountpoint -q "$mnt" 2>/dev/null; then
+			fusermount3 -u "$mnt" 2>/dev/null || umount -l "$mnt" 2>/dev/null
+		fi
+	done
+	for p in $2; do
+		for _ in $(seq 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+		kill "$p" 2>/dev/null && sleep 0.5 && kill -9 "$p" 2>/dev/null
+	done
+}

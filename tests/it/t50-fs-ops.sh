@@ -34,16 +34,7 @@ mnts=""   # mount points this test mounted
 pids=""   # mount.nvfs processes this test started
 # shellcheck disable=SC2317  # called by the EXIT trap
 unmount_all() {
-	local mnt p
-	for mnt in $mnts; do
-		if mountpoint -q "$mnt" 2>/dev/null; then
-			fusermount3 -u "$mnt" 2>/dev/null || umount -l "$mnt" 2>/dev/null
-		fi
-	done
-	for p in $pids; do
-		for _ in $(seq 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
-		kill "$p" 2>/dev/null && sleep 0.5 && kill -9 "$p" 2>/dev/null
-	done
+	stop_mounts "$mnts" "$pids"
 }
 trap 'unmount_all; cleanup' EXIT
 trap 'exit 1' INT TERM HUP
