@@ -30,6 +30,8 @@ LIBS      = $(foreach d,$(LIBDIRS),$(1)/lib$(d).a)
 TOOLS    := mkfs.nvfs fsck.nvfs mount.nvfs
 TEST_SRC := $(wildcard tests/*.c)
 BENCH    := alloc_bench journal_bench
+# test programs driven by the shell tests (tests/it): one file each, no libraries
+TESTTOOLS := $(patsubst tests/tools/%.c,%,$(wildcard tests/tools/*.c))
 
 B  := build
 BS := build/san
@@ -37,7 +39,7 @@ BS := build/san
 .PHONY: all deps check check-unit check-san check-it install uninstall clean bench
 .SECONDARY:
 
-all: deps-check $(addprefix $(B)/,$(TOOLS) nvfs_tests $(BENCH))
+all: deps-check $(addprefix $(B)/,$(TOOLS) nvfs_tests $(BENCH) $(TESTTOOLS))
 
 # ---- dependencies -----------------------------------------------------------
 deps:
@@ -74,6 +76,9 @@ $(B)/alloc_bench: $(B)/bench/alloc_bench.o $(call LIBS,$(B))
 	$(CC) $(CFLAGS) -o $@ $< $(call REVLIBS,$(B)) $(LDLIBS)
 $(B)/journal_bench: $(B)/bench/journal_bench.o $(call LIBS,$(B))
 	$(CC) $(CFLAGS) -o $@ $< $(call REVLIBS,$(B)) $(LDLIBS)
+
+$(foreach t,$(TESTTOOLS),$(B)/$(t)): $(B)/%: $(B)/tests/tools/%.o
+	$(CC) $(CFLAGS) -o $@ $< -pthread
 
 $(B)/nvfs_tests: $(patsubst %.c,$(B)/%.o,$(TEST_SRC)) $(call LIBS,$(B))
 	$(CC) $(CFLAGS) -o $@ $(filter %.o,$^) $(call REVLIBS,$(B)) $(LDLIBS) $(TEST_LDLIBS)

@@ -373,6 +373,17 @@ nvfs_pmem_gran_name(enum nvfs_pmem_gran gran)
 	}
 }
 
+/* nvfs_pmem_persist_is_cheap -- a persist costs no disk flush */
+bool
+nvfs_pmem_persist_is_cheap(const struct nvfs_pmem *pm)
+{
+	struct statfs sfs;
+
+	if (pm->gran != NVFS_GRAN_PAGE)
+		return true;
+	return !pm->is_devdax && fstatfs(pm->fd, &sfs) == 0 && sfs.f_type == TMPFS_MAGIC;
+}
+
 /* nvfs_pmem_describe -- the granularity and what it means for durability */
 void
 nvfs_pmem_describe(const struct nvfs_pmem *pm, char *buf, size_t len)

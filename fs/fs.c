@@ -225,6 +225,11 @@ nvfs_ll_init(void *userdata, struct fuse_conn_info *conn)
 		conn->want |= FUSE_CAP_WRITEBACK_CACHE;
 		fs->writeback = true;
 	}
+	/* here, in the daemon: a thread started before fuse_daemonize is lost */
+	int rc = nvfs_ckpt_start(fs);
+	if (rc < 0)
+		fuse_log(FUSE_LOG_ERR, "cannot start the checkpointer: %s; the journal "
+			 "is checkpointed at unmount only\n", strerror(-rc));
 }
 
 /* nvfs_ll_destroy -- the session ends: free every inode */
@@ -233,12 +238,16 @@ nvfs_ll_destroy(void *userdata)
 {
 	struct nvfs_fs *fs = userdata;
 
+	nvfs_ckpt_stop(fs); /* every request is answered: checkpoint the rest */
 	if (fs->itab.buckets)
 		nvfs_itab_fini(&fs->itab);
 	fs->root = NULL;
 	if (fs->proc_fd >= 0)
 		close(fs->proc_fd);
 	fs->proc_fd = -1;
+	if (fs->source_fd >= 0)
+		close(fs->source_fd);
+	fs->source_fd = -1;
 }
 
 /* ---- the session ----------------------------------------------------------- */
@@ -252,6 +261,9 @@ fs_open(const struct nvfs_fs_config *cfg, struct nvfs_fs *fs)
 
 	fs->cfg = cfg;
 	fs->proc_fd = -1;
+	fs->source_fd = -1;
+	fs->journal = cfg->journal;
+	fs->op_durable = cfg->op_durable && !cfg->writeback_cache;
 	fs->timeout = cfg->timeout < 0 ? NVFS_FS_DEFAULT_TIMEOUT : cfg->timeout;
 	fs->keep_cache = cfg->keep_cache;
 	fs->uid = geteuid();
@@ -271,12 +283,20 @@ fs_open(const struct nvfs_fs_config *cfg, struct nvfs_fs *fs)
 			close(fd);
 		return nvfs_err_set(-rc, "SOURCE %s: %s", cfg->source, strerror(-rc));
 	}
+	fs->source_fd = open(cfg->source, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fs->source_fd < 0) {
+		rc = -errno;
+		close(fd);
+		return nvfs_err_set(-rc, "SOURCE %s: %s", cfg->source, strerror(-rc));
+	}
 	if (nvfs_itab_init(&fs->itab) < 0) {
 		close(fd);
+		close(fs->source_fd);
 		return nvfs_err_set(ENOMEM, "out of memory");
 	}
 	if (nvfs_itab_insert_root(&fs->itab, fd, &st, &fs->root) < 0) {
 		nvfs_itab_fini(&fs->itab);
+		close(fs->source_fd);
 		return nvfs_err_set(ENOMEM, "out of memory");
 	}
 	return 0;

@@ -48,6 +48,7 @@
 
 #include "nvfs_fs.h"
 #include "nvfs_hmap.h"
+#include "nvfs_rec.h"
 
 _Static_assert(sizeof(fuse_ino_t) >= sizeof(uintptr_t),
 	       "a node id must hold a pointer to its struct nvfs_inode");
@@ -80,8 +81,18 @@ struct nvfs_inode {
 	uint64_t generation;           /* immutable */
 	uint64_t nlookup;              /* the kernel's lookups; itab.lock */
 	uint64_t refs;                 /* the daemon's pins; itab.lock */
+	uint64_t stamp;                /* btime in ns, 0: unknown; immutable */
 	pthread_mutex_t lock;          /* protects plocks */
 	struct nvfs_plock *plocks;     /* POSIX lock owners (ops_file.c) */
+	/*
+	 * Orders the data changes of this inode (write, truncate, fallocate,
+	 * copy into it, setattr, xattrs) so that their journal order is their
+	 * order in SOURCE: the kernel serializes write(2) calls but not its
+	 * write-back of mmap'd pages.  Taken before lock, never with another
+	 * inode's data_lock held.
+	 */
+	pthread_mutex_t data_lock;
+	uint64_t last_seq;             /* last record about it (atomic) */
 };
 
 struct nvfs_itab {
@@ -95,6 +106,23 @@ struct nvfs_itab {
 
 /* ---- the file system ------------------------------------------------------ */
 
+/* the checkpointer (ckpt.c) */
+struct nvfs_ckpt {
+	pthread_t thread;
+	bool running;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	bool kick;                     /* lock: the journal wants a checkpoint */
+	bool stop;                     /* lock: unmounting */
+	unsigned period_ms;
+	bool disabled;                 /* NVFS_TEST_NO_CHECKPOINT: tests only */
+	/* counters, read by the stats (atomic) */
+	uint64_t passes, syncfs_errors, last_error;
+	uint64_t commits_prev;         /* for commits per second */
+	double rate;                   /* commits/s over the last period; lock */
+	double rate_at;                /* when rate was measured (monotonic s) */
+};
+
 struct nvfs_fs {
 	struct nvfs_itab itab;
 	struct nvfs_inode *root;       /* SOURCE; pinned, never freed before destroy */
@@ -107,6 +135,13 @@ struct nvfs_fs {
 	uid_t uid;                     /* the daemon's euid, egid */
 	gid_t gid;
 	const struct nvfs_fs_config *cfg;
+	/* journaling (log.c, ckpt.c); journal NULL: nothing is logged (ro) */
+	struct nvfs_journal *journal;
+	bool op_durable;               /* durability=op (nvfs_fs_config) */
+	int source_fd;                 /* SOURCE, O_RDONLY: for syncfs */
+	struct nvfs_ckpt ckpt;
+	uint64_t records, log_errors;  /* atomic */
+	double started;                /* monotonic seconds at mount */
 	/* blocked flock/setlkw waiters (ops_file.c) */
 	pthread_mutex_t wait_lock;
 	pthread_cond_t wait_cond;
@@ -269,6 +304,56 @@ void nvfs_reply_entry(fuse_req_t req, struct nvfs_inode *in,
 int nvfs_do_lookup(fuse_req_t req, struct nvfs_inode *parent, const char *name,
 		   struct fuse_entry_param *e);
 
+/* ---- journaling (log.c) -----------------------------------------------------
+ * The order of every mutating handler (docs/FS-JOURNAL.md section 2):
+ * apply the change to SOURCE; if that failed, reply the error (nothing is
+ * logged); else fill a struct nvfs_rec from the result and nvfs_log it;
+ * reply nvfs_log's error if it failed, else success.
+ */
+
+/* nvfs_id_of -- the identity of an inode */
+static inline struct nvfs_rec_id
+nvfs_id_of(const struct nvfs_inode *in)
+{
+	return (struct nvfs_rec_id){ .ino = in->ino, .stamp = in->stamp };
+}
+
+/* nvfs_stamp_of -- btime (ns) of name in dirfd ("" for dirfd itself), 0 if none */
+uint64_t nvfs_stamp_of(int dirfd, const char *name);
+
+/*
+ * nvfs_id_at -- the identity and link count of name in dirfd (not
+ * followed); 0 or -errno (-ENOENT: no such name)
+ */
+int nvfs_id_at(int dirfd, const char *name, struct nvfs_rec_id *id, uint32_t *nlink);
+
+/*
+ * nvfs_log -- append r to the journal and, with durability=op, commit it;
+ * the sequence number is remembered in each of in1..in3 that is not NULL
+ * (what fsync of that inode commits).  0 (also when nothing is logged: a
+ * read-only mount), or -EIO: the change is in SOURCE but not journaled, the
+ * caller must not report success (the reason is logged, once).
+ */
+int nvfs_log(struct nvfs_fs *fs, const struct nvfs_rec *r, struct nvfs_inode *in1,
+	     struct nvfs_inode *in2, struct nvfs_inode *in3);
+
+/*
+ * nvfs_log_sync -- fsync/fsyncdir of in with durability=fsync: commit the
+ * journal up to in's last record.  0 or -EIO.
+ */
+int nvfs_log_sync(struct nvfs_fs *fs, struct nvfs_inode *in);
+
+/* ---- the checkpointer and the statistics (ckpt.c) ------------------------- */
+
+/* nvfs_ckpt_start -- start the thread (in the daemon, at init); 0 or -errno */
+int nvfs_ckpt_start(struct nvfs_fs *fs);
+
+/* nvfs_ckpt_stop -- stop it after a last checkpoint: the journal is empty */
+void nvfs_ckpt_stop(struct nvfs_fs *fs);
+
+/* nvfs_stats_text -- the statistics as "key: value" lines; the length */
+size_t nvfs_stats_text(struct nvfs_fs *fs, char *buf, size_t len);
+
 /* ---- handlers (ops_*.c), wired in ops.c -------------------------------- */
 
 /* fs.c */
@@ -330,6 +415,12 @@ void nvfs_ll_getlk(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi,
 		   struct flock *lock);
 void nvfs_ll_setlk(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi,
 		   struct flock *lock, int sleep);
+
+/*
+ * nvfs_reply_sync -- reply to fsync/fsyncdir of in (fd: the backing
+ * descriptor, -1 if none) as the durability mode wants (ops_file.c)
+ */
+void nvfs_reply_sync(fuse_req_t req, struct nvfs_inode *in, int fd, int datasync);
 
 /* nvfs_plocks_drop -- close every POSIX lock owner of an inode being freed */
 void nvfs_plocks_drop(struct nvfs_inode *in);

@@ -47,6 +47,7 @@ inode_free(struct nvfs_inode *in)
 	if (in->fd >= 0)
 		close(in->fd);
 	pthread_mutex_destroy(&in->lock);
+	pthread_mutex_destroy(&in->data_lock);
 	free(in);
 }
 
@@ -62,7 +63,9 @@ inode_new(int fd, const struct stat *st)
 	in->ino = st->st_ino;
 	in->type = st->st_mode & S_IFMT;
 	in->fd = fd;
+	in->stamp = nvfs_stamp_of(fd, "");
 	pthread_mutex_init(&in->lock, NULL);
+	pthread_mutex_init(&in->data_lock, NULL);
 	return in;
 }
 

@@ -11,7 +11,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <sys/xattr.h>
@@ -106,6 +108,57 @@ do_setattr(const struct nvfs_inode *in, const struct stat *attr, int to_set,
 	return 0;
 }
 
+/* ns -- a time in ns since the epoch, as a record stores it */
+static uint64_t
+ns(struct timespec ts)
+{
+	return (uint64_t)((int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec);
+}
+
+/*
+ * log_setattr -- the attributes to_set changed, as absolute values from the
+ * stat after the change (UTIME_NOW becomes the time it was)
+ */
+static int
+log_setattr(struct nvfs_fs *fs, struct nvfs_inode *in, const struct stat *st, int to_set)
+{
+	struct nvfs_rec r = {
+		.type = NVFS_REC_SETATTR, .id = nvfs_id_of(in),
+		.mode = st->st_mode & 07777, .uid = st->st_uid, .gid = st->st_gid,
+		.a = (uint64_t)st->st_size, .b = ns(st->st_atim), .c = ns(st->st_mtim),
+	};
+
+	if (to_set & FUSE_SET_ATTR_MODE)
+		r.valid |= NVFS_REC_SET_MODE;
+	if (to_set & FUSE_SET_ATTR_UID)
+		r.valid |= NVFS_REC_SET_UID;
+	if (to_set & FUSE_SET_ATTR_GID)
+		r.valid |= NVFS_REC_SET_GID;
+	if (to_set & FUSE_SET_ATTR_SIZE)
+		r.valid |= NVFS_REC_SET_SIZE;
+	if (to_set & (FUSE_SET_ATTR_ATIME | FUSE_SET_ATTR_ATIME_NOW))
+		r.valid |= NVFS_REC_SET_ATIME;
+	if (to_set & (FUSE_SET_ATTR_MTIME | FUSE_SET_ATTR_MTIME_NOW))
+		r.valid |= NVFS_REC_SET_MTIME;
+	if (r.valid & (NVFS_REC_SET_UID | NVFS_REC_SET_GID))
+		r.valid |= NVFS_REC_SET_MODE; /* chown may have cleared set-ID bits */
+	if (!(r.valid & NVFS_REC_SET_MODE))
+		r.mode = 0;
+	if (!(r.valid & NVFS_REC_SET_UID))
+		r.uid = 0;
+	if (!(r.valid & NVFS_REC_SET_GID))
+		r.gid = 0;
+	if (!(r.valid & NVFS_REC_SET_SIZE))
+		r.a = 0;
+	if (!(r.valid & NVFS_REC_SET_ATIME))
+		r.b = 0;
+	if (!(r.valid & NVFS_REC_SET_MTIME))
+		r.c = 0;
+	if (!r.valid)
+		return 0; /* ctime only, or flags this file system ignores */
+	return nvfs_log(fs, &r, in, NULL, NULL);
+}
+
 /* nvfs_ll_setattr -- chown, chmod, truncate, utimens; replies the new stat */
 void
 nvfs_ll_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set,
@@ -116,12 +169,16 @@ nvfs_ll_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set,
 	struct stat st;
 	int rc;
 
+	pthread_mutex_lock(&in->data_lock);
 	if ((rc = nvfs_cred_enter(req, &c)) == 0) {
 		rc = do_setattr(in, attr, to_set, fi);
 		nvfs_cred_leave(&c);
 	}
 	if (rc == 0)
 		rc = stat_inode(in, fi, &st);
+	if (rc == 0)
+		rc = log_setattr(nvfs_fs_of(req), in, &st, to_set);
+	pthread_mutex_unlock(&in->data_lock);
 	if (rc < 0)
 		fuse_reply_err(req, -rc);
 	else
@@ -178,6 +235,23 @@ nvfs_ll_access(fuse_req_t req, fuse_ino_t ino, int mask)
 
 /* ---- extended attributes ---------------------------------------------------- */
 
+/* log_xattr -- an xattr set to value (flags >= 0) or removed (flags -1) */
+static int
+log_xattr(struct nvfs_fs *fs, struct nvfs_inode *in, const char *name, const void *value,
+	  size_t size, int flags)
+{
+	struct nvfs_rec r = {
+		.type = flags < 0 ? NVFS_REC_REMOVEXATTR : NVFS_REC_SETXATTR,
+		.id = nvfs_id_of(in), .flags = flags < 0 ? 0 : (uint32_t)flags,
+		.data = value, .data_len = flags < 0 ? 0 : size,
+	};
+
+	if (strlen(name) > NVFS_REC_NAME_MAX || size > NVFS_REC_MAX_XATTR)
+		return -EIO; /* SOURCE took what the kernel (255, 64 KiB) refuses */
+	snprintf(r.name, sizeof(r.name), "%s", name);
+	return nvfs_log(fs, &r, in, NULL, NULL);
+}
+
 /* nvfs_ll_setxattr -- set one */
 void
 nvfs_ll_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name, const char *value,
@@ -187,11 +261,21 @@ nvfs_ll_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name, const char *v
 	char path[64];
 	int rc;
 
-	nvfs_proc_path(nvfs_inode_of(req, ino)->fd, path);
+	struct nvfs_inode *in = nvfs_inode_of(req, ino);
+
+	if (in == nvfs_fs_of(req)->root && strcmp(name, NVFS_FS_STATS_XATTR) == 0) {
+		fuse_reply_err(req, EPERM);
+		return;
+	}
+	nvfs_proc_path(in->fd, path);
+	pthread_mutex_lock(&in->data_lock);
 	if ((rc = nvfs_cred_enter(req, &c)) == 0) {
 		rc = setxattr(path, name, value, size, flags) < 0 ? -errno : 0;
 		nvfs_cred_leave(&c);
 	}
+	if (rc == 0)
+		rc = log_xattr(nvfs_fs_of(req), in, name, value, size, flags);
+	pthread_mutex_unlock(&in->data_lock);
 	fuse_reply_err(req, -rc);
 }
 
@@ -203,11 +287,17 @@ nvfs_ll_removexattr(fuse_req_t req, fuse_ino_t ino, const char *name)
 	char path[64];
 	int rc;
 
-	nvfs_proc_path(nvfs_inode_of(req, ino)->fd, path);
+	struct nvfs_inode *in = nvfs_inode_of(req, ino);
+
+	nvfs_proc_path(in->fd, path);
+	pthread_mutex_lock(&in->data_lock);
 	if ((rc = nvfs_cred_enter(req, &c)) == 0) {
 		rc = removexattr(path, name) < 0 ? -errno : 0;
 		nvfs_cred_leave(&c);
 	}
+	if (rc == 0)
+		rc = log_xattr(nvfs_fs_of(req), in, name, NULL, 0, -1);
+	pthread_mutex_unlock(&in->data_lock);
 	fuse_reply_err(req, -rc);
 }
 
@@ -242,11 +332,29 @@ reply_xattr(fuse_req_t req, fuse_ino_t ino, const char *name, size_t size)
 	free(buf);
 }
 
-/* nvfs_ll_getxattr -- one value, or its length */
+/*
+ * nvfs_ll_getxattr -- one value, or its length; NVFS_FS_STATS_XATTR of the
+ * root is the file system's statistics (ckpt.c), e.g.
+ *     getfattr -n user.nvfs.stats --only-values MOUNTPOINT
+ */
 void
 nvfs_ll_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name, size_t size)
 {
-	reply_xattr(req, ino, name, size);
+	struct nvfs_fs *fs = nvfs_fs_of(req);
+	char text[4096];
+	size_t n;
+
+	if (ino != FUSE_ROOT_ID || strcmp(name, NVFS_FS_STATS_XATTR) != 0) {
+		reply_xattr(req, ino, name, size);
+		return;
+	}
+	n = nvfs_stats_text(fs, text, sizeof(text));
+	if (!size)
+		fuse_reply_xattr(req, n);
+	else if (size < n)
+		fuse_reply_err(req, ERANGE);
+	else
+		fuse_reply_buf(req, text, n);
 }
 
 /* nvfs_ll_listxattr -- the names, or their length */

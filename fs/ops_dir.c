@@ -195,13 +195,9 @@ nvfs_ll_releasedir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	fuse_reply_err(req, 0);
 }
 
-/* nvfs_ll_fsyncdir -- fsync(2) of SOURCE's directory, nothing more */
+/* nvfs_ll_fsyncdir -- fsync(2) of a directory: as fsync (nvfs_reply_sync) */
 void
 nvfs_ll_fsyncdir(fuse_req_t req, fuse_ino_t ino, int datasync, struct fuse_file_info *fi)
 {
-	struct nvfs_dir *d = dir_of(fi);
-	int fd = dirfd(d->dp);
-
-	(void)ino;
-	fuse_reply_err(req, (datasync ? fdatasync(fd) : fsync(fd)) < 0 ? errno : 0);
+	nvfs_reply_sync(req, nvfs_inode_of(req, ino), dirfd(dir_of(fi)->dp), datasync);
 }

@@ -205,6 +205,17 @@ make_node(fuse_req_t req, struct nvfs_inode *dir, const char *name, mode_t mode,
 		unlinkat(dir->fd, name, S_ISDIR(mode) ? AT_REMOVEDIR : 0);
 		return rc;
 	}
+	struct nvfs_rec r = {
+		.type = NVFS_REC_CREATE, .id = nvfs_id_of(in), .parent = nvfs_id_of(dir),
+		.a = S_ISCHR(mode) || S_ISBLK(mode) ? (uint64_t)rdev : 0,
+		.mode = e->attr.st_mode, .uid = e->attr.st_uid, .gid = e->attr.st_gid,
+		.data = link, .data_len = link ? strlen(link) : 0,
+	};
+	snprintf(r.name, sizeof(r.name), "%s", name);
+	if ((rc = nvfs_log(fs, &r, in, dir, NULL)) < 0) {
+		nvfs_itab_forget(&fs->itab, in, 1);
+		return rc;
+	}
 	return 0;
 }
 
@@ -265,6 +276,13 @@ do_link(fuse_req_t req, struct nvfs_inode *in, struct nvfs_inode *dir,
 		return -errno;
 	if ((rc = stat_fd(in->fd, &st)) < 0)
 		return rc;
+	struct nvfs_rec r = {
+		.type = NVFS_REC_LINK, .id = nvfs_id_of(in), .parent = nvfs_id_of(dir),
+		.nlink = (uint32_t)st.st_nlink,
+	};
+	snprintf(r.name, sizeof(r.name), "%s", name);
+	if ((rc = nvfs_log(fs, &r, in, dir, NULL)) < 0)
+		return rc;
 	nvfs_itab_lookup_more(&fs->itab, in);
 	nvfs_entry_init(fs, in, &st, e);
 	return 0;
@@ -291,18 +309,31 @@ nvfs_ll_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent, const char *n
 
 /* ---- removing and renaming names ------------------------------------------ */
 
-/* do_unlink -- remove a name (flags: 0 or AT_REMOVEDIR) */
+/*
+ * do_unlink -- remove a name (flags: 0 or AT_REMOVEDIR); the record names
+ * the object the name held, taken before (the kernel holds the directory
+ * locked, so the name cannot change in between through the mount)
+ */
 static int
 do_unlink(fuse_req_t req, fuse_ino_t parent, const char *name, int flags)
 {
+	struct nvfs_inode *dir = nvfs_inode_of(req, parent);
+	struct nvfs_rec r = { .type = NVFS_REC_UNLINK, .parent = nvfs_id_of(dir) };
 	struct nvfs_cred c;
 	int rc;
 
 	if ((rc = nvfs_cred_enter(req, &c)) < 0)
 		return rc;
-	rc = unlinkat(nvfs_inode_of(req, parent)->fd, name, flags) < 0 ? -errno : 0;
+	rc = nvfs_id_at(dir->fd, name, &r.id, &r.nlink);
+	if (rc == 0)
+		rc = unlinkat(dir->fd, name, flags) < 0 ? -errno : 0;
 	nvfs_cred_leave(&c);
-	return rc;
+	if (rc < 0)
+		return rc;
+	r.flags = flags & AT_REMOVEDIR ? NVFS_REC_RMDIR : 0;
+	r.nlink = r.flags || r.nlink == 0 ? 0 : r.nlink - 1;
+	snprintf(r.name, sizeof(r.name), "%s", name);
+	return nvfs_log(nvfs_fs_of(req), &r, dir, NULL, NULL);
 }
 
 /* nvfs_ll_unlink -- remove a non-directory name */
@@ -324,20 +355,41 @@ static int
 do_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_ino_t newparent,
 	  const char *newname, unsigned int flags)
 {
+	struct nvfs_inode *from = nvfs_inode_of(req, parent);
+	struct nvfs_inode *to = nvfs_inode_of(req, newparent);
+	struct nvfs_rec r = {
+		.type = NVFS_REC_RENAME, .parent = nvfs_id_of(from), .parent2 = nvfs_id_of(to),
+		.flags = flags,
+	};
 	struct nvfs_cred c;
 	int rc;
 
+	if (flags & ~(unsigned)(RENAME_NOREPLACE | RENAME_EXCHANGE))
+		return -EINVAL; /* RENAME_WHITEOUT: replay could not make a whiteout */
 	if ((rc = nvfs_cred_enter(req, &c)) < 0)
 		return rc;
-	rc = renameat2(nvfs_inode_of(req, parent)->fd, name,
-		       nvfs_inode_of(req, newparent)->fd, newname, flags) < 0 ? -errno : 0;
+	rc = nvfs_id_at(from->fd, name, &r.id, NULL);
+	if (rc == 0 && nvfs_id_at(to->fd, newname, &r.id2, &r.nlink2) < 0)
+		r.id2 = (struct nvfs_rec_id){ 0, 0 }; /* no such name: renameat2 says */
+	if (rc == 0)
+		rc = renameat2(from->fd, name, to->fd, newname, flags) < 0 ? -errno : 0;
 	nvfs_cred_leave(&c);
-	return rc;
+	if (rc < 0)
+		return rc;
+	if (nvfs_rec_id_eq(r.id, r.id2) && !(flags & RENAME_EXCHANGE))
+		return 0; /* two names of one inode: rename(2) changes nothing */
+	if (r.id2.ino && !(flags & RENAME_EXCHANGE))
+		r.nlink2 = r.nlink2 > 1 ? r.nlink2 - 1 : 0; /* replaced: one name less */
+	if (!r.id2.ino)
+		r.nlink2 = 0;
+	snprintf(r.name, sizeof(r.name), "%s", name);
+	snprintf(r.name2, sizeof(r.name2), "%s", newname);
+	return nvfs_log(nvfs_fs_of(req), &r, from, to, NULL);
 }
 
 /*
- * nvfs_ll_rename -- RENAME_NOREPLACE, RENAME_EXCHANGE (and RENAME_WHITEOUT)
- * are SOURCE's to honour or refuse
+ * nvfs_ll_rename -- RENAME_NOREPLACE and RENAME_EXCHANGE are SOURCE's to
+ * honour or refuse; RENAME_WHITEOUT (overlayfs) is refused: EINVAL
  */
 void
 nvfs_ll_rename(fuse_req_t req, fuse_ino_t parent, const char *name,

@@ -103,6 +103,36 @@ file_info_set(const struct nvfs_fs *fs, struct fuse_file_info *fi, struct nvfs_f
 	fi->direct_io = 0;
 }
 
+/* log_truncated -- an open with O_TRUNC emptied in */
+static int
+log_truncated(struct nvfs_fs *fs, struct nvfs_inode *in)
+{
+	struct nvfs_rec r = {
+		.type = NVFS_REC_SETATTR, .id = nvfs_id_of(in), .valid = NVFS_REC_SET_SIZE,
+	};
+
+	return nvfs_log(fs, &r, in, NULL, NULL);
+}
+
+/*
+ * log_create -- the record of a create: the new file, or (an existing file
+ * opened with O_TRUNC) its truncation
+ */
+static int
+log_create(struct nvfs_fs *fs, struct nvfs_inode *dir, struct nvfs_inode *in,
+	   const char *name, const struct stat *st, bool made, int open_flags)
+{
+	struct nvfs_rec r = {
+		.type = NVFS_REC_CREATE, .id = nvfs_id_of(in), .parent = nvfs_id_of(dir),
+		.mode = st->st_mode, .uid = st->st_uid, .gid = st->st_gid,
+	};
+
+	if (!made)
+		return open_flags & O_TRUNC ? log_truncated(fs, in) : 0;
+	snprintf(r.name, sizeof(r.name), "%s", name);
+	return nvfs_log(fs, &r, in, dir, NULL);
+}
+
 /*
  * do_create -- open name in dir with O_CREAT: made by this call (O_EXCL
  * underneath) it is given to the caller; an existing file (created behind
@@ -143,6 +173,11 @@ do_create(fuse_req_t req, struct nvfs_inode *dir, const char *name, mode_t mode,
 		nvfs_itab_forget(&fs->itab, in, 1);
 		close(fd);
 		unlinkat(dir->fd, name, 0);
+		return rc;
+	}
+	if ((rc = log_create(fs, dir, in, name, &st, made, fi->flags)) < 0) {
+		nvfs_itab_forget(&fs->itab, in, 1);
+		close(fd);
 		return rc;
 	}
 	if (!(f = file_new(fs, in, fd, flags, append, direct))) {
@@ -197,12 +232,20 @@ nvfs_ll_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	int flags = backing_flags(fs, fi->flags, &append, &direct);
 	struct nvfs_file *f;
 	struct nvfs_cred c;
-	int fd;
+	int fd, rc;
 
+	if (flags & O_TRUNC)
+		pthread_mutex_lock(&in->data_lock);
 	if ((fd = nvfs_cred_enter(req, &c)) == 0) {
 		fd = nvfs_reopen(fs, in, flags);
 		nvfs_cred_leave(&c);
 	}
+	if (fd >= 0 && (flags & O_TRUNC) && (rc = log_truncated(fs, in)) < 0) {
+		close(fd);
+		fd = rc;
+	}
+	if (flags & O_TRUNC)
+		pthread_mutex_unlock(&in->data_lock);
 	if (fd < 0) {
 		fuse_reply_err(req, -fd);
 		return;
@@ -301,17 +344,42 @@ write_data(struct fuse_bufvec *bufv, bool direct, const void **data, void **tmp)
 
 /*
  * do_write -- write len bytes at off, or at the end of SOURCE's file for an
- * O_APPEND file (but not for the kernel's write-back of mmap'd pages);
- * bytes written or -errno
+ * O_APPEND file (but not for the kernel's write-back of mmap'd pages), and
+ * log what was written where; bytes written or -errno.  Under the inode's
+ * data_lock, so that the end of file an append reads is where it lands,
+ * and the journal's order is SOURCE's.
  */
 static ssize_t
-do_write(const struct nvfs_file *f, const void *data, size_t len, off_t off,
-	 bool writepage)
+do_write(struct nvfs_fs *fs, struct nvfs_file *f, const void *data, size_t len,
+	 off_t off, bool writepage)
 {
-	struct iovec iov = { .iov_base = (void *)data, .iov_len = len };
-	ssize_t n = pwritev2(f->fd, &iov, 1, off, f->append && !writepage ? RWF_APPEND : 0);
+	struct nvfs_inode *in = f->inode;
+	struct stat st;
+	ssize_t n;
+	int rc;
 
-	return n < 0 ? -errno : n;
+	pthread_mutex_lock(&in->data_lock);
+	if (f->append && !writepage) {
+		if (fstat(f->fd, &st) < 0) {
+			n = -errno;
+			goto out;
+		}
+		off = st.st_size;
+	}
+	n = pwrite(f->fd, data, len, off);
+	if (n < 0) {
+		n = -errno;
+		goto out;
+	}
+	struct nvfs_rec r = {
+		.type = NVFS_REC_WRITE, .id = nvfs_id_of(in), .a = (uint64_t)off,
+		.data = data, .data_len = (size_t)n,
+	};
+	if (n > 0 && (rc = nvfs_log(fs, &r, in, NULL, NULL)) < 0)
+		n = rc;
+out:
+	pthread_mutex_unlock(&in->data_lock);
+	return n;
 }
 
 /* nvfs_ll_write_buf -- write */
@@ -327,7 +395,8 @@ nvfs_ll_write_buf(fuse_req_t req, fuse_ino_t ino, struct fuse_bufvec *bufv, off_
 	(void)ino;
 	n = write_data(bufv, f->direct, &data, &tmp);
 	if (n == 0)
-		n = do_write(f, data, fuse_buf_size(bufv), off, fi->writepage);
+		n = do_write(nvfs_fs_of(req), f, data, fuse_buf_size(bufv), off,
+			     fi->writepage);
 	free(tmp);
 	if (n < 0)
 		fuse_reply_err(req, (int)-n);
@@ -357,16 +426,35 @@ nvfs_ll_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 }
 
 /*
- * nvfs_ll_fsync -- fsync(2)/fdatasync(2) of this file in SOURCE, nothing
- * more (never a sync of the whole file system)
+ * nvfs_reply_sync -- fsync(2)/fdatasync(2)/fsyncdir of in (fd: its open
+ * file, or -1): durability=op has nothing left to do, and says ENOSYS so
+ * that the kernel stops asking (fsync returns 0 without a round trip from
+ * then on); durability=fsync commits the journal up to in's last record.
+ * Never a sync of SOURCE: the journal is what makes the data durable.
+ * Without a journal (read-only mount) the backing file is synced.
  */
+void
+nvfs_reply_sync(fuse_req_t req, struct nvfs_inode *in, int fd, int datasync)
+{
+	struct nvfs_fs *fs = nvfs_fs_of(req);
+
+	if (!fs->journal) {
+		fuse_reply_err(req, fd >= 0 && (datasync ? fdatasync(fd) : fsync(fd)) < 0 ?
+			       errno : 0);
+		return;
+	}
+	if (fs->op_durable) {
+		fuse_reply_err(req, ENOSYS);
+		return;
+	}
+	fuse_reply_err(req, -nvfs_log_sync(fs, in));
+}
+
+/* nvfs_ll_fsync -- fsync(2)/fdatasync(2) of this file */
 void
 nvfs_ll_fsync(fuse_req_t req, fuse_ino_t ino, int datasync, struct fuse_file_info *fi)
 {
-	int fd = nvfs_file_of(fi)->fd;
-
-	(void)ino;
-	fuse_reply_err(req, (datasync ? fdatasync(fd) : fsync(fd)) < 0 ? errno : 0);
+	nvfs_reply_sync(req, nvfs_inode_of(req, ino), nvfs_file_of(fi)->fd, datasync);
 }
 
 /* nvfs_ll_fallocate -- fallocate(2) with its mode (punch hole, zero range...) */
@@ -374,9 +462,63 @@ void
 nvfs_ll_fallocate(fuse_req_t req, fuse_ino_t ino, int mode, off_t offset, off_t length,
 		  struct fuse_file_info *fi)
 {
+	struct nvfs_file *f = nvfs_file_of(fi);
+	struct nvfs_inode *in = f->inode;
+	struct nvfs_rec r = {
+		.type = NVFS_REC_FALLOCATE, .id = nvfs_id_of(in), .flags = (uint32_t)mode,
+		.a = (uint64_t)offset, .b = (uint64_t)length,
+	};
+	int rc;
+
 	(void)ino;
-	fuse_reply_err(req, fallocate(nvfs_file_of(fi)->fd, mode, offset, length) < 0 ?
-		       errno : 0);
+	pthread_mutex_lock(&in->data_lock);
+	rc = fallocate(f->fd, mode, offset, length) < 0 ? -errno : 0;
+	if (rc == 0)
+		rc = nvfs_log(nvfs_fs_of(req), &r, in, NULL, NULL);
+	pthread_mutex_unlock(&in->data_lock);
+	fuse_reply_err(req, -rc);
+}
+
+/*
+ * log_copied -- the n bytes a copy put at off in f, read back and logged as
+ * writes: the journal holds the data, since the source may change later
+ */
+static int
+log_copied(struct nvfs_fs *fs, struct nvfs_file *f, off_t off, size_t n)
+{
+	size_t chunk = n < NVFS_REC_MAX_DATA ? n : NVFS_REC_MAX_DATA;
+	char *buf;
+	int rc = 0, fd = f->fd;
+
+	if (!fs->journal || n == 0)
+		return 0;
+	/* a write-only file is read back through a descriptor of its own */
+	if (f->accmode == O_WRONLY && (fd = nvfs_reopen(fs, f->inode, O_RDONLY)) < 0)
+		return -EIO; /* copied but not journaled: not durable */
+	if (!(buf = malloc(chunk))) {
+		if (fd != f->fd)
+			close(fd);
+		return -EIO;
+	}
+	while (n && rc == 0) {
+		size_t want = n < chunk ? n : chunk;
+		ssize_t got = pread(fd, buf, want, off);
+		if (got != (ssize_t)want) {
+			rc = -EIO;
+			break;
+		}
+		struct nvfs_rec r = {
+			.type = NVFS_REC_WRITE, .id = nvfs_id_of(f->inode), .a = (uint64_t)off,
+			.data = buf, .data_len = want,
+		};
+		rc = nvfs_log(fs, &r, f->inode, NULL, NULL);
+		off += (off_t)want;
+		n -= want;
+	}
+	free(buf);
+	if (fd != f->fd)
+		close(fd);
+	return rc;
 }
 
 /* nvfs_ll_copy_file_range -- copy inside SOURCE (reflink where it can) */
@@ -385,14 +527,23 @@ nvfs_ll_copy_file_range(fuse_req_t req, fuse_ino_t ino_in, off_t off_in,
 			struct fuse_file_info *fi_in, fuse_ino_t ino_out, off_t off_out,
 			struct fuse_file_info *fi_out, size_t len, int flags)
 {
+	struct nvfs_file *out = nvfs_file_of(fi_out);
+	off_t at = off_out;
 	ssize_t n;
+	int rc;
 
 	(void)ino_in;
 	(void)ino_out;
-	n = copy_file_range(nvfs_file_of(fi_in)->fd, &off_in, nvfs_file_of(fi_out)->fd,
-			    &off_out, len, (unsigned)flags);
+	pthread_mutex_lock(&out->inode->data_lock);
+	n = copy_file_range(nvfs_file_of(fi_in)->fd, &off_in, out->fd, &off_out, len,
+			    (unsigned)flags);
 	if (n < 0)
-		fuse_reply_err(req, errno);
+		n = -errno;
+	else if ((rc = log_copied(nvfs_fs_of(req), out, at, (size_t)n)) < 0)
+		n = rc;
+	pthread_mutex_unlock(&out->inode->data_lock);
+	if (n < 0)
+		fuse_reply_err(req, (int)-n);
 	else
 		fuse_reply_write(req, (size_t)n);
 }

@@ -7,12 +7,18 @@
  *   Every operation is applied to SOURCE through one O_PATH descriptor per
  *   inode, the inodes being keyed by the backing (st_dev, st_ino): inode
  *   numbers come from SOURCE and are stable, hard links show one inode.
- *   Nothing is journaled yet: the module is laid out so that the journal can
- *   be called per operation (fs/ops_*.c, one handler per operation).
+ *   Every mutating operation is applied to SOURCE, then logged in the pmem
+ *   journal as a record (nvfs_rec.h) naming objects by identity, then
+ *   (durability op) committed, then answered; a checkpointer thread makes
+ *   SOURCE durable (syncfs) and releases the journal behind it.  The
+ *   protocol, and replay, are docs/FS-JOURNAL.md.
  *
  * CALLING SEQUENCE
- *     struct nvfs_fs_config cfg = { .source = ..., .mountpoint = ..., ... };
- *     rc = nvfs_fs_run(&cfg);     -- mounts, serves until unmounted
+ *     nvfs_journal_open(alloc, &ops, 0, &j);   -- ops: nvfs_fs_journal_ops
+ *     nvfs_fs_replay(source, j, &report);      -- before serving; checkpoints
+ *     struct nvfs_fs_config cfg = { .source = ..., .journal = j, ... };
+ *     rc = nvfs_fs_run(&cfg);     -- mounts, serves until unmounted, and
+ *                                 -- leaves the journal empty
  *
  * ERRORS are negative errno with a one-line message (nvfs_err.h) for what
  * happens before the file system is mounted (SOURCE cannot be opened, the
@@ -26,6 +32,11 @@
 #define NVFS_FS_H
 
 #include <stdbool.h>
+#include <stdint.h>
+
+struct nvfs_alloc;
+struct nvfs_journal;
+struct nvfs_journal_ops;
 
 /* syslog(3) priorities, for nvfs_fs_config.log */
 #define NVFS_FS_LOG_ERR     3
@@ -36,6 +47,21 @@
 #define NVFS_FS_DEFAULT_THREADS 8
 #define NVFS_FS_MAX_THREADS     256
 #define NVFS_FS_DEFAULT_TIMEOUT 1.0
+#define NVFS_FS_DEFAULT_CHECKPOINT_MS 5000u
+
+/* what replay did at mount (nvfs_fs_replay), also shown in the stats */
+struct nvfs_fs_replay_report {
+	uint64_t entries;          /* journal entries replayed */
+	uint64_t last_seq;         /* the last one (checkpointed) */
+	uint64_t walked;           /* SOURCE entries looked at to find objects */
+	uint64_t moved;            /* names moved back to where the log puts them */
+	uint64_t linked;           /* names linked back */
+	uint64_t recreated;        /* objects SOURCE had lost, made again */
+	uint64_t orphans;          /* names moved aside (.nvfs-replay) and removed */
+	uint64_t data_records;     /* data records applied */
+	uint64_t missing;          /* objects the log names that SOURCE no longer has */
+	double seconds;
+};
 
 struct nvfs_fs_config {
 	const char *source;        /* the backing directory (an absolute path) */
@@ -72,6 +98,20 @@ struct nvfs_fs_config {
 	 */
 	void (*mounted)(void *arg);
 	void *arg;                 /* for log and mounted */
+	/*
+	 * The journal, replayed and checkpointed (nvfs_fs_replay), opened with
+	 * nvfs_fs_journal_ops; NULL for a read-only mount: nothing is logged.
+	 */
+	struct nvfs_journal *journal;
+	struct nvfs_alloc *alloc;  /* the journal's namespace, for the stats */
+	/*
+	 * true: durability=op, every operation is committed before its reply;
+	 * false: durability=fsync, fsync/fsyncdir commit.
+	 */
+	bool op_durable;
+	unsigned checkpoint_ms;    /* checkpointer period; 0: the default */
+	const struct nvfs_fs_replay_report *replayed; /* for the stats; may be NULL */
+	const char *durability_why; /* for the stats: how the mode was chosen */
 };
 
 /*
@@ -92,5 +132,28 @@ struct nvfs_fs_config {
  * before stay open in the daemon (a pmem's lock is kept).
  */
 int nvfs_fs_run(const struct nvfs_fs_config *cfg);
+
+/*
+ * nvfs_fs_journal_ops -- the callbacks to open the journal with: they wake
+ * the checkpointer of the file system this process runs
+ */
+void nvfs_fs_journal_ops(struct nvfs_journal_ops *ops);
+
+/*
+ * nvfs_fs_replay -- make SOURCE hold every operation the journal holds
+ * (docs/FS-JOURNAL.md section 5), make SOURCE durable (syncfs) and
+ * checkpoint the journal, before the file system serves anything.  The
+ * journal must be open, not yet replayed or replayed without appending,
+ * and undamaged (the caller refuses a damaged one).  Safe to interrupt at
+ * any point: the journal is released only at the end, and a second run
+ * converges to the same SOURCE.  0, or a negative errno with a one-line
+ * message naming the record and the object (the journal is then left as it
+ * is, so nothing is lost).
+ */
+int nvfs_fs_replay(const char *source, struct nvfs_journal *j,
+		   struct nvfs_fs_replay_report *rep);
+
+/* the name of the root's extended attribute that shows the statistics */
+#define NVFS_FS_STATS_XATTR "user.nvfs.stats"
 
 #endif /* NVFS_FS_H */

@@ -126,6 +126,13 @@ int nvfs_pmem_store64(struct nvfs_pmem *pm, uint64_t *addr, uint64_t v);
 const char *nvfs_pmem_gran_name(enum nvfs_pmem_gran gran);
 
 /*
+ * nvfs_pmem_persist_is_cheap -- true when a persist is a flush of CPU
+ * caches (BYTE, CACHE_LINE) or an msync of a tmpfs file, false when it is
+ * an msync to a disk (what durability=auto decides by)
+ */
+bool nvfs_pmem_persist_is_cheap(const struct nvfs_pmem *pm);
+
+/*
  * nvfs_pmem_describe -- one line saying the effective granularity and what
  * it means for durability (e.g. that a tmpfs file survives a daemon crash
  * but not a reboot).  Writes at most len bytes to buf.

@@ -8,16 +8,14 @@
  * It parses the options, checks SOURCE and MOUNTPOINT, chooses the pmem,
  * creates and formats it, with the default journal, if it is missing or all
  * zero (nvfs_mkpmem, as mkfs.nvfs does) or else validates it
- * (nvfs_alloc_open, then the journal, replayed without applying anything:
- * a pmem without a journal or with a damaged one is refused), and then
- * mounts the file system (nvfs_fs_run, fs/).  The pmem stays open, and
- * locked, for the life of the mount: a second mount of it is refused.
- * Without -f the mount daemonizes once mounted and logs to syslog; with -f
- * it stays in the foreground and logs to stderr.  It exits 0 once
- * unmounted.
- *
- * TEMPORARY (issue 4 in progress): operations are not journaled yet and
- * journal entries are not replayed, only counted; the mount says so.
+ * (nvfs_alloc_open, then the journal: a pmem without a journal or with a
+ * damaged one is refused), replays the journal into SOURCE
+ * (nvfs_fs_replay: what a crash left in it), chooses the durability mode,
+ * and then mounts the file system (nvfs_fs_run, fs/), which journals every
+ * change.  The pmem stays open, and locked, for the life of the mount: a
+ * second mount of it is refused.  Without -f the mount daemonizes once
+ * mounted and logs to syslog; with -f it stays in the foreground and logs
+ * to stderr.  It exits 0 once unmounted, with the journal empty.
  *
  * Errors, usage errors included, are one line "mount.nvfs: ..." on stderr
  * and exit 1 (nvfs_tool.h).
@@ -83,6 +81,11 @@ struct mnt {
 	bool writeback_cache;           /* writeback_cache */
 	bool keep_cache;                /* keep_cache */
 	unsigned threads;               /* threads=N, 0: the default */
+	enum { DUR_AUTO, DUR_OP, DUR_FSYNC } durability; /* durability= */
+	bool op_durable;                /* the mode chosen */
+	char durability_why[256];
+	unsigned checkpoint_ms;         /* checkpoint_secs=N */
+	struct nvfs_fs_replay_report replayed;
 	double timeout;                 /* timeout=SECONDS, < 0: the default */
 	/* kept open while mounted */
 	struct nvfs_alloc *alloc;
@@ -103,6 +106,14 @@ help(void)
 	       "       pmem_size=SIZE   size of a pmem file created or formatted by\n"
 	       "                        this mount (K, M, G, T suffixes; default 1G,\n"
 	       "                        at least %u bytes: 24 MiB and a page)\n"
+	       "       durability=MODE  op: every operation is durable when it returns\n"
+	       "                        (fsync is free); fsync: durable at fsync and\n"
+	       "                        fsyncdir, as POSIX says (commits batch); auto\n"
+	       "                        (the default): op where a persist is cheap\n"
+	       "                        (real pmem, a pmem file on tmpfs), else fsync\n"
+	       "       checkpoint_secs=N  sync SOURCE and empty the journal every N\n"
+	       "                        seconds (default %u; also when it is half full\n"
+	       "                        and at unmount)\n"
 	       "       allow_other      let other users than the mounting one in\n"
 	       "       default_permissions  the kernel checks permissions (the default)\n"
 	       "       no_default_permissions  SOURCE checks them, as the caller\n"
@@ -131,11 +142,11 @@ help(void)
 	       "A missing or all-zero pmem is created and formatted with a journal\n"
 	       "of a quarter of its pages (8 MiB to 1 GiB); an existing one must hold\n"
 	       "a valid nvfs namespace with an intact journal (see mkfs.nvfs,\n"
-	       "fsck.nvfs).\n\n"
-	       "Not yet (issue 4 in progress): operations are not journaled, and\n"
-	       "fsync'd data is durable through the backing file system only.\n",
-	       USAGE, (unsigned)MIN_PMEM_SIZE, NVFS_FS_DEFAULT_THREADS,
-	       NVFS_FS_MAX_THREADS);
+	       "fsck.nvfs).  A journal left by a crash is replayed into SOURCE\n"
+	       "before the file system serves anything.  Statistics while mounted:\n"
+	       "  getfattr -n %s --only-values MOUNTPOINT\n",
+	       USAGE, (unsigned)MIN_PMEM_SIZE, NVFS_FS_DEFAULT_CHECKPOINT_MS / 1000,
+	       NVFS_FS_DEFAULT_THREADS, NVFS_FS_MAX_THREADS, NVFS_FS_STATS_XATTR);
 }
 
 /* opt_in -- true if opt is one of names, or starts with one of prefixes */
@@ -241,6 +252,17 @@ parse_fs_opt(struct mnt *m, const char *opt)
 		m->threads = parse_uint_opt(opt, opt + 8, NVFS_FS_MAX_THREADS);
 	else if (strncmp(opt, "timeout=", 8) == 0)
 		m->timeout = parse_seconds_opt(opt, opt + 8);
+	else if (strcmp(opt, "durability=op") == 0)
+		m->durability = DUR_OP;
+	else if (strcmp(opt, "durability=fsync") == 0)
+		m->durability = DUR_FSYNC;
+	else if (strcmp(opt, "durability=auto") == 0)
+		m->durability = DUR_AUTO;
+	else if (strncmp(opt, "durability=", 11) == 0)
+		nvfs_die("option '%s': want durability=op, durability=fsync or "
+			 "durability=auto", opt);
+	else if (strncmp(opt, "checkpoint_secs=", 16) == 0)
+		m->checkpoint_ms = 1000 * parse_uint_opt(opt, opt + 16, 3600);
 	else if (opt_kernel(opt))
 		fuse_opt_append(m, opt);
 	else if (strcmp(opt, "fsname=") == 0 || strcmp(opt, "subtype=") == 0)
@@ -529,7 +551,11 @@ static void
 journal_open(struct mnt *m, struct nvfs_journal_stats *st, struct nvfs_journal_report *r)
 {
 	unsigned flags = m->ro ? NVFS_JOURNAL_RDONLY : 0;
-	int rc = nvfs_journal_open(m->alloc, NULL, flags, &m->journal);
+	struct nvfs_journal_ops ops;
+	int rc;
+
+	nvfs_fs_journal_ops(&ops);
+	rc = nvfs_journal_open(m->alloc, &ops, flags, &m->journal);
 
 	if (rc == -ENOENT)
 		nvfs_die("%s has no journal (made with mkfs.nvfs -J 0); make it with a "
@@ -585,7 +611,69 @@ pmem_open(struct mnt *m)
 		  (unsigned long long)r.entries);
 }
 
-/* pmem_close -- at unmount (nothing was appended: nothing to commit) */
+/*
+ * replay -- apply what the journal holds to SOURCE (a crash left it) and
+ * empty it; a read-only mount cannot, and refuses if there is anything
+ */
+static void
+replay(struct mnt *m)
+{
+	struct nvfs_fs_replay_report *rp = &m->replayed;
+
+	if (m->ro) {
+		if (m->replay_entries)
+			nvfs_die("%s: the journal holds %llu entries not yet applied to "
+				 "SOURCE; mount it read-write once to replay them", m->pmem,
+				 (unsigned long long)m->replay_entries);
+		return;
+	}
+	if (nvfs_fs_replay(m->src_real, m->journal, rp))
+		nvfs_die("%s: %s; the journal was left as it is", m->pmem, nvfs_errmsg());
+	if (rp->entries)
+		nvfs_info("%s: replayed %llu journal entries into %s in %.3f s (%llu data "
+			  "records; %llu names moved back, %llu linked, %llu objects made "
+			  "again, %llu orphans removed; %llu SOURCE entries walked)",
+			  m->pmem, (unsigned long long)rp->entries, m->src_real, rp->seconds,
+			  (unsigned long long)rp->data_records, (unsigned long long)rp->moved,
+			  (unsigned long long)rp->linked, (unsigned long long)rp->recreated,
+			  (unsigned long long)rp->orphans, (unsigned long long)rp->walked);
+	if (rp->missing)
+		nvfs_info("%s: %llu objects named by the journal were no longer in SOURCE "
+			  "(removed by operations that were in flight at the crash)", m->pmem,
+			  (unsigned long long)rp->missing);
+}
+
+/* durability -- choose op or fsync (durability=auto), and say why */
+static void
+durability(struct mnt *m)
+{
+	struct nvfs_pmem *pm = nvfs_alloc_pmem(m->alloc);
+	bool cheap = nvfs_pmem_persist_is_cheap(pm);
+
+	if (m->durability == DUR_OP) {
+		m->op_durable = true;
+		snprintf(m->durability_why, sizeof(m->durability_why), "durability=op%s",
+			 cheap ? "" : ": every operation waits for an msync of the pmem file");
+	} else if (m->durability == DUR_FSYNC) {
+		m->op_durable = false;
+		snprintf(m->durability_why, sizeof(m->durability_why), "durability=fsync");
+	} else {
+		m->op_durable = cheap;
+		snprintf(m->durability_why, sizeof(m->durability_why),
+			 "durability=auto chose %s: a persist %s", cheap ? "op" : "fsync",
+			 cheap ? "is a cache flush or a tmpfs msync, so every operation is "
+				 "durable when it returns" :
+				 "is an msync to disk, so operations are durable at fsync");
+	}
+	if (m->op_durable && m->writeback_cache) {
+		m->op_durable = false;
+		snprintf(m->durability_why, sizeof(m->durability_why),
+			 "durability=fsync: writeback_cache holds writes in the kernel, so "
+			 "they cannot be durable when write returns");
+	}
+}
+
+/* pmem_close -- at unmount (the file system checkpointed: nothing to commit) */
 static void
 pmem_close(struct mnt *m)
 {
@@ -617,17 +705,10 @@ mounted(void *arg)
 	char pm[1024], line[2048];
 
 	nvfs_pmem_describe(nvfs_alloc_pmem(m->alloc), pm, sizeof(pm));
-	snprintf(line, sizeof(line), "mounted %s on %s%s; pmem %s; operations are not "
-		 "journaled yet (issue 4 in progress): fsync'd data is durable "
-		 "through the backing file system", m->src_real, m->mp_real,
-		 m->ro ? " read-only" : "", pm);
+	snprintf(line, sizeof(line), "mounted %s on %s%s; pmem %s; %s", m->src_real,
+		 m->mp_real, m->ro ? " read-only" : "", pm,
+		 m->ro ? "nothing is journaled (read-only)" : m->durability_why);
 	log_line(arg, LOG_INFO, line);
-	if (m->replay_entries) {
-		snprintf(line, sizeof(line), "%s: %llu journal entries were left as "
-			 "they are: replay is not implemented yet", m->pmem,
-			 (unsigned long long)m->replay_entries);
-		log_line(arg, LOG_WARNING, line);
-	}
 }
 
 /*
@@ -674,6 +755,12 @@ mount_fs(struct mnt *m)
 		.log = log_line,
 		.mounted = mounted,
 		.arg = m,
+		.journal = m->ro ? NULL : m->journal,
+		.alloc = m->alloc,
+		.op_durable = m->op_durable,
+		.checkpoint_ms = m->checkpoint_ms,
+		.replayed = &m->replayed,
+		.durability_why = m->durability_why,
 	};
 	int rc;
 
@@ -712,5 +799,7 @@ main(int argc, char *argv[])
 			  m.pmem);
 	pmem_make(&m);
 	pmem_open(&m);
+	replay(&m);
+	durability(&m);
 	return mount_fs(&m);
 }

@@ -153,7 +153,13 @@ unchanged "  ... unchanged" "$jt" "$before"
 jd=$T/damaged.pmem
 cp "$p" "$jd"
 if jappend "$jd" 1:2:100 c 2:2:100 c 3:2:100 >"$T/.jlist"; then
-	expect_mount "pmem with journal entries" "^mount.nvfs: $jd: journal 12 MiB, 6 entries to replay$" "$S" "$M" -o pmem="$jd"
+	# records that are not the file system's (type 1) are refused, the journal kept
+	before=$(sum "$jd")
+	expect "pmem with journal entries that are not file system records" 1 \
+		"^mount.nvfs: $jd: replay of entry 1: invalid \? record: R1: unknown record type 0x1; the journal was left as it is$" \
+		"$MOUNT" "$S" "$M" -o pmem="$jd"
+	shows "  ... after counting them" "^mount.nvfs: $jd: journal 12 MiB, 6 entries to replay$"
+	unchanged "  ... pmem unchanged" "$jd" "$before"
 	off=$(sed -En 's/^entry seq 3 .* payload_off ([0-9]+)$/\1/p' "$T/.jlist")
 	poke "$jd" $((off + 7)) X
 	before=$(sum "$jd")

@@ -305,7 +305,7 @@ fi
 ok "mount.nvfs -f mounts SOURCE at MOUNTPOINT"
 cp "$T/mount.log" "$T/.all"
 shows "  ... logs" "mounted $S on $M; pmem $P: 33554432 bytes, store granularity page \(a file on tmpfs" \
-	"operations are not journaled yet \(issue 4 in progress\): fsync'd data is durable through the backing file system$"
+	"durability=auto chose op: a persist is a cache flush or a tmpfs msync, so every operation is durable when it returns$"
 grep " $M " /proc/mounts >"$T/.all"
 shows "  ... /proc/mounts" "^$S $M fuse.nvfs " "[ ,]default_permissions[, ]" "[ ,]allow_other[, ]"
 
@@ -568,7 +568,7 @@ mnts="$mnts $M3"
 expect "without -f: mounted when mount.nvfs returns 0" 0 "journal 8 MiB, 0 entries to replay" \
 	"$MOUNT" "$S" "$M3" -o pmem="$P",ro
 assert "  ... mounted" mountpoint -q "$M3"
-lacks "  ... logs to syslog, not stderr" "not journaled yet"
+lacks "  ... logs to syslog, not stderr" "durability="
 is "  ... serves SOURCE" "C" cat "$M3/rb"
 assert "  ... -o ro: read-only" grep -q " $M3 fuse.nvfs ro," /proc/mounts
 expect "  ... writes fail" 2 "Read-only file system" sh -c "echo x >'$M3/rb'"

@@ -88,7 +88,7 @@ session() {
 	grep " $U/mnt " /proc/mounts >"$T/.all"
 	shows "  ... as nobody" "^$U/src $U/mnt fuse.nvfs .*user_id=$(id -u nobody)"
 	cp "$T/mount.log" "$T/.all"
-	shows "  ... logs" "mounted $U/src on $U/mnt; pmem $pmem: .*operations are not journaled yet"
+	shows "  ... logs" "mounted $U/src on $U/mnt; pmem $pmem: .*durability=auto chose op"
 	assert "  ... the pmem is nobody's" test "$(stat -c %U "$pmem")" = nobody
 	as_nobody sh -c "echo 'written by nobody' >'$U/mnt/f' && dd if=/dev/zero of='$U/mnt/g' bs=64k count=16 conv=fsync status=none"
 	is "  ... write and read back" "written by nobody" as_nobody cat "$U/mnt/f"
