@@ -11,21 +11,22 @@
  *     not static only because fs/ops.c, which holds nothing but the table,
  *     must name them; nothing else calls them.
  *   - Helpers never reply: they return 0 (or a count) or a negative errno.
- *   - Where journaling will go: every mutating handler calls one helper
- *     that applies the change to SOURCE, and replies after it returns:
+ *   - Journaling: every mutating handler calls one helper that applies
+ *     the change to SOURCE, then logs its record (nvfs_log, log.c), then
+ *     replies; nothing else in the module changes SOURCE:
  *       ops_entry.c  make_node (mknod, mkdir, symlink), do_link,
  *                    do_unlink (unlink, rmdir), do_rename
- *       ops_attr.c   do_setattr, setxattr/removexattr (in their handlers)
+ *       ops_attr.c   nvfs_ll_setattr, setxattr/removexattr
  *       ops_file.c   do_create (also O_TRUNC), nvfs_ll_open (O_TRUNC),
- *                    do_write, fallocate, copy_file_range (in their
- *                    handlers), and fsync/fsyncdir as durability points
- *     The journal entry goes around that call (before it, write-ahead, or
- *     after it with its result) and the reply after the commit.  Nothing
- *     else in the module changes SOURCE.
+ *                    do_write, fallocate, copy_file_range, and
+ *                    nvfs_reply_sync for fsync/fsyncdir
  *
  * LOCKING (outermost first; never take them in another order)
  *   1. nvfs_dir.lock       one directory stream (readdir, readdirplus)
  *   2. nvfs_inode.lock     one inode's POSIX lock owners (plocks)
+ *   0. nvfs_inode.data_lock  one inode's data changes and their records
+ *                          (never two at once; the journal may block under it
+ *                          waiting for a checkpoint, which takes none of these)
  *   3. nvfs_itab.lock      the inode table: hash chains, nlookup, refs,
  *                          generations; innermost, held only around table
  *                          updates, never across a system call that may
