@@ -189,3 +189,33 @@ stop_mounts() {
 		kill "$p" 2>/dev/null && sleep 0.5 && kill -9 "$p" 2>/dev/null
 	done
 }
+
+# start_fs MNT LOG ARGS...: mount.nvfs -f ARGS in the background, $pid;
+# waits up to 10 s for MNT to be mounted; fails if it is not.  Adds MNT and
+# the pid to $mnts and $pids (for stop_mounts in the test's EXIT trap).
+start_fs() {
+	local mnt=$1 log=$2
+	shift 2
+	"$MOUNT" -f "$@" >"$log" 2>&1 &
+	pid=$!
+	pids="$pids $pid"
+	mnts="$mnts $mnt"
+	for _ in $(seq 100); do
+		mountpoint -q "$mnt" && return 0
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	sed 's/^/       | /' "$log"
+	return 1
+}
+
+# stop_fs MNT PID HOW: unmount (HOW = fusermount, or term: SIGTERM to PID)
+# and wait up to 10 s for PID; its exit status in $stopped
+stop_fs() {
+	local mnt=$1 p=$2
+	if [ "$3" = term ]; then kill -TERM "$p"; else fusermount3 -u "$mnt"; fi
+	for _ in $(seq 100); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+	if kill -0 "$p" 2>/dev/null; then stopped=timeout; return 1; fi
+	wait "$p"
+	stopped=$?
+}

@@ -68,6 +68,15 @@ expect_err1 "pmem_size too small for the journal" 1 "pmem_size=24M': 25165824 by
 expect_err1 "pmem_size a page too small for the journal" 1 "pmem_size=$((MINJ - 4096))': $((MINJ - 4096)) bytes is too small" \
 	"$MOUNT" "$S" "$M" -o pmem="$p",pmem_size=$((MINJ - 4096))
 expect_err1 "pmem_size 0" 1 "pmem_size=0': 0 bytes is too small" "$MOUNT" "$S" "$M" -o pmem="$p",pmem_size=0
+expect_err1 "bad durability" 1 "^mount.nvfs: option 'durability=always': want durability=op, durability=fsync or durability=auto$" \
+	"$MOUNT" "$S" "$M" -o pmem="$p",durability=always
+expect_err1 "empty durability" 1 "option 'durability=': want durability=op" "$MOUNT" "$S" "$M" -o pmem="$p",durability=
+expect_err1 "checkpoint_secs 0" 1 "^mount.nvfs: option 'checkpoint_secs=0': want a whole number from 1 to 3600$" \
+	"$MOUNT" "$S" "$M" -o pmem="$p",checkpoint_secs=0
+expect_err1 "checkpoint_secs too large" 1 "option 'checkpoint_secs=3601': want a whole number from 1 to 3600" \
+	"$MOUNT" "$S" "$M" -o pmem="$p",checkpoint_secs=3601
+expect_err1 "checkpoint_secs not a number" 1 "option 'checkpoint_secs=5s': want a whole number" \
+	"$MOUNT" "$S" "$M" -o pmem="$p",checkpoint_secs=5s
 assert "  ... option errors create nothing" test ! -e "$p" -a ! -e "$T/state"
 
 # SOURCE and MOUNTPOINT
