@@ -29,6 +29,7 @@
 #include "nvfs_alloc.h"
 #include "nvfs_err.h"
 #include "nvfs_journal.h"
+#include "nvfs_rec.h"
 #include "nvfs_ns.h"
 #include "nvfs_pmem.h"
 #include "nvfs_tool.h"
@@ -67,6 +68,10 @@ struct jcheck {
 	struct type_count types[TYPE_CAP];
 	unsigned nr_types;
 	struct type_count other;        /* entries of types beyond TYPE_CAP */
+	uint64_t bad_records;           /* file system records failing R1-R6 */
+	uint64_t bad_seq;               /* the first of them */
+	char bad_why[200];
+	uint64_t foreign;               /* entries that are not file system records */
 };
 
 struct fsck {
@@ -333,6 +338,16 @@ count_entry(void *arg, const struct nvfs_journal_entry *e)
 		t = &jc->other;
 	t->entries++;
 	t->bytes += e->payload_bytes;
+	/* what a mount replays must be valid file system records (nvfs_rec.h) */
+	struct nvfs_rec r;
+	char why[200];
+	if (strcmp(nvfs_rec_type_name(e->type), "?") == 0) {
+		jc->foreign++;
+	} else if (nvfs_rec_decode(e->type, e->payload, e->payload_bytes, &r, why,
+				   sizeof(why)) < 0 && jc->bad_records++ == 0) {
+		jc->bad_seq = e->seq;
+		snprintf(jc->bad_why, sizeof(jc->bad_why), "%s", why);
+	}
 	return 0;
 }
 
@@ -378,6 +393,21 @@ journal_replay(struct fsck *f, struct nvfs_journal *j, struct jcheck *jc)
 			   "tail)", f->path, jc->rep.tail_warning);
 	if (jc->rep.damaged)
 		journal_damage(f, jc);
+	if (jc->bad_records) {
+		char msg[1024];
+		snprintf(msg, sizeof(msg), "journal: %llu invalid file system record%s, the "
+			 "first at seq %llu: %s; a mount refuses the journal; fsck.nvfs "
+			 "does not repair the journal", (unsigned long long)jc->bad_records,
+			 jc->bad_records == 1 ? "" : "s", (unsigned long long)jc->bad_seq,
+			 jc->bad_why);
+		problem(f, msg, false);
+		f->journal_left++;
+	}
+	if (jc->foreign)
+		nvfs_warnx("%s: warning: journal: %llu entries are not file system "
+			   "records (types outside %#x..%#x): a mount refuses them", f->path,
+			   (unsigned long long)jc->foreign, NVFS_REC_CREATE,
+			   NVFS_REC_REMOVEXATTR);
 	return 0;
 }
 
@@ -427,7 +457,12 @@ journal_types_print(struct jcheck *jc)
 	if (jc->nr_types)
 		qsort(jc->types, jc->nr_types, sizeof(jc->types[0]), cmp_type);
 	for (unsigned i = 0; i < jc->nr_types; i++)
-		printf("    type %u: %llu entries, %llu payload bytes\n", jc->types[i].type,
+		printf("    type %u%s%s%s: %llu entries, %llu payload bytes\n",
+		       jc->types[i].type,
+		       strcmp(nvfs_rec_type_name(jc->types[i].type), "?") ? " (" : "",
+		       strcmp(nvfs_rec_type_name(jc->types[i].type), "?") ?
+		       nvfs_rec_type_name(jc->types[i].type) : "",
+		       strcmp(nvfs_rec_type_name(jc->types[i].type), "?") ? ")" : "",
 		       (unsigned long long)jc->types[i].entries,
 		       (unsigned long long)jc->types[i].bytes);
 	if (jc->other.entries)

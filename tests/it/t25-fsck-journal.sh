@@ -137,6 +137,16 @@ shows "  ... -v shows" "^    type 100: 1 entries, 8 payload bytes$" "^    type 1
 assert "  ... 64 types listed" test "$(grep -c '^    type ' "$T/.all")" = 64
 lacks "  ... type 164 is in other" "^    type 164:"
 
+# entries that are not file system records: a warning (a mount refuses them)
+shows "  ... foreign types are named" "warning: journal: 70 entries are not file system records \(types outside 0x4601\.\.0x4609\): a mount refuses them$"
+# a file system record (type 0x4601 = 17921, create) that is not valid: an error
+fresh badrec
+jappend "$T/badrec" 17921:2:100 >/dev/null || fail "jappend bad records"
+expect "invalid file system records: errors left uncorrected" 4 \
+	"^fsck.nvfs: $T/badrec: journal: 2 invalid file system records, the first at seq 1: R1: 100 payload bytes, below the 128-byte header; a mount refuses the journal; fsck.nvfs does not repair the journal \(not repaired\)$" \
+	"$FSCK" -v "$T/badrec"
+shows "  ... -v names the record type" "^    type 17921 \(create\): 2 entries, 200 payload bytes$"
+
 # ---- damage ---------------------------------------------------------------------
 # three sets of 4 entries of 200 bytes (64 + 4 * 256 = 1088 bytes each);
 # a byte of the middle set makes it invalid with a valid set after it
