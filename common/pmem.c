@@ -164,6 +164,9 @@ map_source(struct nvfs_pmem *pm, bool rdonly)
 	 */
 	if (pm->gran == NVFS_GRAN_PAGE && !pm->is_devdax)
 		(void)madvise(pm->base, pm->size, MADV_RANDOM);
+	struct statfs sfs;
+	pm->on_tmpfs = pm->gran == NVFS_GRAN_PAGE && !pm->is_devdax &&
+		       fstatfs(pm->fd, &sfs) == 0 && sfs.f_type == TMPFS_MAGIC;
 	pm->flush_fn = pmem2_get_flush_fn(pm->map);
 	pm->drain_fn = pmem2_get_drain_fn(pm->map);
 	pm->memcpy_fn = pmem2_get_memcpy_fn(pm->map);
@@ -298,6 +301,8 @@ nvfs_pmem_flush(struct nvfs_pmem *pm, const void *addr, size_t len)
 		pm->flush_fn(addr, len);
 		return 0;
 	}
+	if (pm->on_tmpfs)
+		return 0; /* msync of shmem writes nothing back: see on_tmpfs */
 	/* msync ourselves: libpmem2's PAGE flush aborts when msync fails. */
 	uintptr_t page_mask = (uintptr_t)sysconf(_SC_PAGESIZE) - 1;
 	uintptr_t start = (uintptr_t)addr & ~page_mask;
@@ -377,11 +382,7 @@ nvfs_pmem_gran_name(enum nvfs_pmem_gran gran)
 bool
 nvfs_pmem_persist_is_cheap(const struct nvfs_pmem *pm)
 {
-	struct statfs sfs;
-
-	if (pm->gran != NVFS_GRAN_PAGE)
-		return true;
-	return !pm->is_devdax && fstatfs(pm->fd, &sfs) == 0 && sfs.f_type == TMPFS_MAGIC;
+	return pm->gran != NVFS_GRAN_PAGE || pm->on_tmpfs;
 }
 
 /* nvfs_pmem_describe -- the granularity and what it means for durability */
@@ -389,12 +390,9 @@ void
 nvfs_pmem_describe(const struct nvfs_pmem *pm, char *buf, size_t len)
 {
 	const char *forced = getenv("PMEM2_FORCE_GRANULARITY");
-	struct statfs sfs;
-	bool on_tmpfs = !pm->is_devdax && fstatfs(pm->fd, &sfs) == 0 &&
-			sfs.f_type == TMPFS_MAGIC;
 	const char *meaning;
 
-	if (pm->gran == NVFS_GRAN_PAGE && on_tmpfs)
+	if (pm->on_tmpfs)
 		meaning = "a file on tmpfs: persists survive a daemon crash, not a "
 			  "reboot or power loss";
 	else if (pm->gran == NVFS_GRAN_PAGE)

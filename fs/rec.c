@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "nvfs_rec.h"
 
@@ -245,9 +246,17 @@ nvfs_rec_decode(uint32_t type, const void *payload, size_t len, struct nvfs_rec 
 
 	switch (type) {
 	case NVFS_REC_CREATE:
-		if (!(r->mode & 0170000))
-			return bad(why, why_len, "R5: create record without a file type");
-		if ((r->mode & 0170000) == 0120000 ? (dl == 0 || dl > NVFS_REC_TARGET_MAX ||
+		switch (r->mode & S_IFMT) {
+		case S_IFREG: case S_IFDIR: case S_IFLNK: case S_IFCHR: case S_IFBLK:
+		case S_IFIFO: case S_IFSOCK:
+			break;
+		default:
+			return bad(why, why_len, "R5: create record without a file type "
+				   "(mode %#o)", r->mode);
+		}
+		if (r->mode & ~(uint32_t)(S_IFMT | 07777))
+			return bad(why, why_len, "R5: create record with mode %#o", r->mode);
+		if (S_ISLNK(r->mode) ? (dl == 0 || dl > NVFS_REC_TARGET_MAX ||
 						       memchr(r->data, '\0', dl)) : dl != 0)
 			return bad(why, why_len, "R4: create record with a bad target "
 				   "(%zu bytes)", dl);
@@ -269,6 +278,8 @@ nvfs_rec_decode(uint32_t type, const void *payload, size_t len, struct nvfs_rec 
 	case NVFS_REC_SETATTR:
 		if (r->valid & ~NVFS_REC_SET_ALL)
 			return bad(why, why_len, "R5: setattr record with valid %#x", r->valid);
+		if (r->mode & ~07777u)
+			return bad(why, why_len, "R5: setattr record with mode %#o", r->mode);
 		if ((r->valid & NVFS_REC_SET_SIZE) && r->a > INT64_MAX)
 			return bad(why, why_len, "R6: setattr record with size %llu",
 				   (unsigned long long)r->a);

@@ -53,6 +53,13 @@ struct nvfs_pmem {
 	enum nvfs_pmem_gran gran;     /* effective store granularity */
 	bool readonly;                /* mapped read-only (fsck -n) */
 	bool is_devdax;               /* a device-DAX character device */
+	/*
+	 * A file on tmpfs (PAGE granularity): its page cache is the medium,
+	 * msync of it does nothing (shmem's fsync is a no-op), so a persist
+	 * is only the ordering of the stores: no system call.  Such a file
+	 * survives the daemon, not the machine.
+	 */
+	bool on_tmpfs;
 	int fd;                       /* open, flock()ed */
 	int failed;                   /* first flush error (-EIO), latched */
 	struct pmem2_source *src;

@@ -49,7 +49,10 @@
  *   R4  data_len is at most NVFS_REC_MAX_DATA for WRITE, below PATH_MAX
  *       and only for a symlink for CREATE, at most NVFS_REC_MAX_XATTR for
  *       SETXATTR, and 0 otherwise
- *   R5  CREATE's mode has a file type; SETATTR's valid has no unknown bit;
+ *   R5  CREATE's mode is one file type (S_IFREG, S_IFDIR, S_IFLNK, S_IFCHR,
+ *       S_IFBLK, S_IFIFO, S_IFSOCK) and permission bits (07777), nothing
+ *       else; SETATTR's mode has permission bits only and its valid no
+ *       unknown bit;
  *       UNLINK's flags are 0 or 1; RENAME's flags are a subset of
  *       RENAME_NOREPLACE | RENAME_EXCHANGE, and EXCHANGE has an id2
  *   R6  identities the type uses are not zero (ino != 0); offsets and

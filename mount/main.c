@@ -661,7 +661,7 @@ durability(struct mnt *m)
 		m->op_durable = cheap;
 		snprintf(m->durability_why, sizeof(m->durability_why),
 			 "durability=auto chose %s: a persist %s", cheap ? "op" : "fsync",
-			 cheap ? "is a cache flush or a tmpfs msync, so every operation is "
+			 cheap ? "is a cache flush or a store to tmpfs, so every operation is "
 				 "durable when it returns" :
 				 "is an msync to disk, so operations are durable at fsync");
 	}

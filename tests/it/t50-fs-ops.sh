@@ -276,7 +276,7 @@ fi
 ok "mount.nvfs -f mounts SOURCE at MOUNTPOINT"
 cp "$T/mount.log" "$T/.all"
 shows "  ... logs" "mounted $S on $M; pmem $P: 33554432 bytes, store granularity page \(a file on tmpfs" \
-	"durability=auto chose op: a persist is a cache flush or a tmpfs msync, so every operation is durable when it returns$"
+	"durability=auto chose op: a persist is a cache flush or a store to tmpfs, so every operation is durable when it returns$"
 grep " $M " /proc/mounts >"$T/.all"
 shows "  ... /proc/mounts" "^$S $M fuse.nvfs " "[ ,]default_permissions[, ]" "[ ,]allow_other[, ]"
 

@@ -49,7 +49,7 @@ for mode in op fsync auto; do
 	op) shows "durability=op is logged" "durability=op$" ;;
 	fsync) shows "durability=fsync is logged" "; durability=fsync$" ;;
 	auto) shows "durability=auto on a tmpfs pmem picks op, and says why" \
-		"durability=auto chose op: a persist is a cache flush or a tmpfs msync" ;;
+		"durability=auto chose op: a persist is a cache flush or a store to tmpfs" ;;
 	esac
 	stats >"$T/.all"
 	want=$mode; [ $mode = auto ] && want=op
