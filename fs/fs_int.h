@@ -44,6 +44,7 @@
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 
@@ -304,6 +305,13 @@ void nvfs_reply_entry(fuse_req_t req, struct nvfs_inode *in,
  */
 int nvfs_do_lookup(fuse_req_t req, struct nvfs_inode *parent, const char *name,
 		   struct fuse_entry_param *e);
+
+/* nvfs_reserved -- name in dir is the orphanage's (NVFS_FS_ORPHANAGE) */
+static inline bool
+nvfs_reserved(const struct nvfs_fs *fs, const struct nvfs_inode *dir, const char *name)
+{
+	return dir == fs->root && name[0] == '.' && strcmp(name, NVFS_FS_ORPHANAGE) == 0;
+}
 
 /* ---- journaling (log.c) -----------------------------------------------------
  * The order of every mutating handler (docs/FS-JOURNAL.md section 2):

@@ -42,6 +42,8 @@ nvfs_do_lookup(fuse_req_t req, struct nvfs_inode *parent, const char *name,
 		nvfs_entry_init(fs, parent, &st, e);
 		return 0;
 	}
+	if (nvfs_reserved(fs, parent, name))
+		return -ENOENT; /* replay's orphanage (nvfs_fs.h) */
 	/* known inodes (most lookups) cost one fstatat */
 	if (fstatat(parent->fd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
 		return -errno;
@@ -189,6 +191,8 @@ make_node(fuse_req_t req, struct nvfs_inode *dir, const char *name, mode_t mode,
 	struct nvfs_inode *in;
 	int rc;
 
+	if (nvfs_reserved(fs, dir, name))
+		return -EPERM;
 	if (S_ISDIR(mode))
 		rc = mkdirat(dir->fd, name, mode & 07777);
 	else if (link)
@@ -270,6 +274,8 @@ do_link(fuse_req_t req, struct nvfs_inode *in, struct nvfs_inode *dir,
 	char path[64];
 	int rc;
 
+	if (nvfs_reserved(fs, dir, name))
+		return -EPERM;
 	/* linkat(fd, "", AT_EMPTY_PATH) needs CAP_DAC_READ_SEARCH; /proc does not */
 	nvfs_proc_path(in->fd, path);
 	if (linkat(AT_FDCWD, path, dir->fd, name, AT_SYMLINK_FOLLOW) < 0)
@@ -366,6 +372,9 @@ do_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_ino_t newpar
 
 	if (flags & ~(unsigned)(RENAME_NOREPLACE | RENAME_EXCHANGE))
 		return -EINVAL; /* RENAME_WHITEOUT: replay could not make a whiteout */
+	if (nvfs_reserved(nvfs_fs_of(req), to, newname) ||
+	    nvfs_reserved(nvfs_fs_of(req), from, name))
+		return -EPERM;
 	if ((rc = nvfs_cred_enter(req, &c)) < 0)
 		return rc;
 	rc = nvfs_id_at(from->fd, name, &r.id, NULL);

@@ -152,6 +152,8 @@ do_create(fuse_req_t req, struct nvfs_inode *dir, const char *name, mode_t mode,
 	char name_fd[16];
 	int fd, opath, rc;
 
+	if (nvfs_reserved(fs, dir, name))
+		return -EPERM;
 	fd = openat(dir->fd, name, flags | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
 	if (fd < 0 && errno == EEXIST && !(fi->flags & O_EXCL)) {
 		made = false;

@@ -71,7 +71,7 @@
 #include "nvfs_err.h"
 #include "nvfs_journal.h"
 
-#define ORPHANAGE   ".nvfs-replay"
+#define ORPHANAGE   NVFS_FS_ORPHANAGE
 #define MAX_DEPTH   4096             /* directory nesting replay follows */
 #define NO_OBJ      UINT32_MAX
 
@@ -482,7 +482,14 @@ walk_dir(struct replay *rp, int fd, uint32_t dir, unsigned depth)
 			break;
 		}
 		rp->objs[i].is_dir = is_dir;
-		if (depth == 0 && strcmp(de->d_name, ORPHANAGE) == 0 && is_dir) {
+		if (depth == 0 && strcmp(de->d_name, ORPHANAGE) == 0) {
+			/* never take (and remove) a directory replay did not make */
+			if (!is_dir || faccessat(dirfd(d), ORPHANAGE "/" NVFS_FS_ORPHANAGE_MARK,
+						 F_OK, AT_SYMLINK_NOFOLLOW) < 0) {
+				rc = fail(rp, EEXIST, "SOURCE/%s exists and was not made by "
+					  "nvfs: rename it, replay needs that name", ORPHANAGE);
+				break;
+			}
 			rp->orph = i;
 			rp->objs[i].orphanage = true;
 		}
@@ -542,9 +549,14 @@ orphanage(struct replay *rp, uint32_t *out)
 	struct nvfs_rec_id id;
 
 	if (rp->orph == NO_OBJ) {
-		if (mkdirat(rp->src, ORPHANAGE, 0700) < 0 && errno != EEXIST)
+		if (mkdirat(rp->src, ORPHANAGE, 0700) < 0)
 			return fail(rp, errno, "cannot make SOURCE/%s: %s", ORPHANAGE,
 				    strerror(errno));
+		int fd = openat(rp->src, ORPHANAGE "/" NVFS_FS_ORPHANAGE_MARK,
+				O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+		if (fd < 0 || close(fd) < 0)
+			return fail(rp, errno, "cannot mark SOURCE/%s as nvfs's: %s",
+				    ORPHANAGE, strerror(errno));
 		if (nvfs_id_at(rp->src, ORPHANAGE, &id, NULL) < 0)
 			return fail(rp, errno, "SOURCE/%s: %s", ORPHANAGE, strerror(errno));
 		uint32_t i = obj_get(rp, id);

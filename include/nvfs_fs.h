@@ -153,6 +153,15 @@ void nvfs_fs_journal_ops(struct nvfs_journal_ops *ops);
 int nvfs_fs_replay(const char *source, struct nvfs_journal *j,
 		   struct nvfs_fs_replay_report *rep);
 
+/*
+ * The orphanage replay keeps at the top of SOURCE while it runs
+ * (fs/replay.c): a name users cannot make through the mount (EPERM) and do
+ * not see in lookups; replay refuses to touch a directory of that name that
+ * it did not make (it holds NVFS_FS_ORPHANAGE_MARK).
+ */
+#define NVFS_FS_ORPHANAGE      ".nvfs-replay"
+#define NVFS_FS_ORPHANAGE_MARK ".nvfs-orphanage"
+
 /* the name of the root's extended attribute that shows the statistics */
 #define NVFS_FS_STATS_XATTR "user.nvfs.stats"
 

@@ -132,4 +132,26 @@ if NVFS_TEST_NO_CHECKPOINT=1 start_fs "$M" "$T/m.log" "$S" "$M" -o pmem="$P",pme
 		expect "  ... then a clean unmount empties the journal" 0 ", 0 entries to replay$" "$FSCK" -n "$P"
 	fi
 fi
+# ---- the orphanage's name is reserved ------------------------------------------
+rm -rf "$S"/* "$P"
+if NVFS_TEST_NO_CHECKPOINT=1 start_fs "$M" "$T/m.log" "$S" "$M" -o pmem="$P",pmem_size=32M; then
+	expect "the orphanage's name cannot be made through the mount" 1 "Operation not permitted" \
+		mkdir "$M/.nvfs-replay"
+	expect "  ... nor renamed to" 1 "Operation not permitted" sh -c "touch '$M/x' && mv '$M/x' '$M/.nvfs-replay'"
+	(cd "$M" && echo one >a && mv a b && echo two >a) || fail "workload"
+	kill_fs
+	# someone makes that name in SOURCE behind nvfs's back, and a new a
+	mkdir "$S/.nvfs-replay" && echo mine >"$S/.nvfs-replay/keep"
+	rm "$S/a" && echo other >"$S/a"
+	expect "replay refuses to use a .nvfs-replay it did not make" 1 \
+		"SOURCE/.nvfs-replay exists and was not made by nvfs: rename it, replay needs that name; the journal was left as it is$" \
+		"$MOUNT" -f "$S" "$M" -o pmem="$P"
+	assert "  ... and leaves it alone" test "$(cat "$S/.nvfs-replay/keep")" = mine
+	mv "$S/.nvfs-replay" "$S/theirs"
+	if start_fs "$M" "$T/m.log" "$S" "$M" -o pmem="$P"; then
+		assert "  ... once renamed, replay puts the logged a back" test "$(cat "$M/a")/$(cat "$M/b")" = two/one
+		assert "  ... and removes its own orphanage" test ! -e "$S/.nvfs-replay"
+		stop_fs "$M" "$pid" fusermount
+	fi
+fi
 finish
