@@ -449,6 +449,12 @@ nvfs_pm_seed(const uint8_t ns_uuid[NVFS_UUID_BYTES])
 	{ 0x6e, 0x76, 0x66, 0x73, 0x2d, 0x6a, 0x6f, 0x75, \
 	  0x72, 0x6e, 0x61, 0x6c, 0x00, 0x00, 0x00, 0x01 }
 
+/* The SOURCE-binding owner ("nvfs-bind"): a fixed uuid, label "bind".  Its
+ * page is described under SOURCE BINDING below. */
+#define NVFS_BIND_OWNER_UUID \
+	{ 0x6e, 0x76, 0x66, 0x73, 0x2d, 0x62, 0x69, 0x6e, \
+	  0x64, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x01 }
+
 struct nvfs_pm_journal_hdr {
 	uint64_t magic;
 	uint64_t csum;
@@ -485,6 +491,103 @@ struct nvfs_pm_jentry {
 	uint64_t payload_csum;
 	uint8_t  reserved[16];
 };
+
+/*
+ * SOURCE BINDING -- the directory (SOURCE) whose changes the journal holds,
+ * so that a pmem is never replayed into, or mounted over, another directory.
+ * It is held by the owner NVFS_BIND_OWNER_UUID in order-0 blocks, found
+ * only through its records: one page normally, two for the moment of an
+ * update (the new page is committed before the old one is let go).
+ * fs/bind.c (nvfs_bind.h) reads and writes it.
+ *
+ * A directory is identified by (src_ino, src_btime_ns): st_dev is not
+ * stable across reboots (device numbers are handed out at probe time), but
+ * an inode number and a birth time are properties of the file system.  A
+ * btime of 0 is "unknown" (no STATX_BTIME) and then only the inodes are
+ * compared.  The path is kept for messages and to notice a moved SOURCE.
+ *
+ * Binding page (4096 bytes):
+ *   off  size field          meaning
+ *     0     8 magic          nvfs_pm_bind_magic(ns seed) ("nvfsBD01" xor
+ *                            the seed, never 0) once complete; 0 while
+ *                            it is being written (see the protocol below)
+ *     8     8 csum           XXH3-64 (ns seed) over bytes 16..4095
+ *    16     8 gen            1 for the first binding, +1 for each rewrite
+ *    24     4 version        NVFS_BIND_VERSION
+ *    28     4 path_bytes     length of path, 1..NVFS_BIND_PATH_MAX
+ *    32     8 src_ino        st_ino of the SOURCE directory
+ *    40     8 src_btime_ns   its birth time in ns since the epoch, 0 = unknown
+ *    48    16 reserved       0
+ *    64  4032 path           realpath(SOURCE), absolute, NUL-padded
+ *
+ * A page of the owner is UNWRITTEN -- left by a crash before its commit
+ * store, or allocated and not yet written, and ignored (reused or freed by
+ * the next writer) -- iff its magic is 0, or its magic is not the expected
+ * value and csum does not match either.  Otherwise it is valid iff
+ *   (B1) magic == nvfs_pm_bind_magic(seed) (a page with another non-zero
+ *        magic but a matching csum is a damaged magic);
+ *   (B2) csum matches;
+ *   (B3) version == NVFS_BIND_VERSION (checked after B2);
+ *   (B4) 1 <= path_bytes <= NVFS_BIND_PATH_MAX, path[0] == '/', no NUL in
+ *        the first path_bytes bytes and only NULs after them;
+ *   (B5) 1 <= gen < NVFS_BIND_GEN_LIMIT, reserved == 0;
+ * and the owner is valid iff
+ *   (B6) it holds order-0 blocks only, and no two valid pages have the
+ *        same gen.
+ * The binding is the valid page with the largest gen; an owner without a
+ * valid page (or no owner) is "not bound".  Any page that is neither
+ * unwritten nor valid, or a B6 violation, makes the binding corrupt.
+ *
+ * Writing a binding (first bind, a moved SOURCE, a rebind); the steps are
+ * the persist points the crash test cuts:
+ *   1. Take a page: an unwritten page of the owner, else a new block
+ *      (owner created first if absent; the allocator makes both durable).
+ *   2. If its magic is not 0: magic := 0, persisted.  From here on the page
+ *      reads as unwritten whatever a crash keeps of the next step.
+ *   3. Bytes 8..4095 (csum, gen = largest valid gen + 1, the rest),
+ *      persisted.
+ *   4. magic := nvfs_pm_bind_magic(seed): one aligned 8-byte store,
+ *      persisted.  The commit point: the new binding outranks the old one.
+ *   5. Each other block of the owner: magic := 0 if not 0, persisted; then
+ *      freed.  A crash here leaves the old page valid with a smaller gen.
+ * Step 5 zeroes before freeing so that no page ever returns to the free
+ * pool with a valid magic: a block a later step 1 allocates may hold any
+ * stale data but never reads as a binding.
+ */
+#define NVFS_BIND_MAGIC       UINT64_C(0x313044427366766e) /* "nvfsBD01" */
+#define NVFS_BIND_VERSION     1u
+#define NVFS_BIND_HDR_BYTES   64u
+#define NVFS_BIND_PATH_BYTES  (NVFS_PAGE_BYTES - NVFS_BIND_HDR_BYTES)
+/* The longest path: the field always ends with a NUL. */
+#define NVFS_BIND_PATH_MAX    (NVFS_BIND_PATH_BYTES - 1)
+#define NVFS_BIND_GEN_LIMIT   (UINT64_C(1) << 62)
+
+struct nvfs_pm_bind {
+	uint64_t magic;
+	uint64_t csum;
+	uint64_t gen;
+	uint32_t version;
+	uint32_t path_bytes;
+	uint64_t src_ino;
+	uint64_t src_btime_ns;
+	uint8_t  reserved[16];
+	uint8_t  path[NVFS_BIND_PATH_BYTES];
+};
+
+/*
+ * nvfs_pm_bind_magic -- the magic of a complete binding page of the
+ * namespace with this checksum seed: xored with the seed, as bcache xors
+ * its magics with the set uuid, so that a binding page left by an earlier
+ * format of the same device (mkfs -f makes a new ns_uuid) reads as
+ * unwritten, not as a corrupt binding.  Never 0 (0 marks a page being
+ * written): the one seed that would give 0 gets NVFS_BIND_MAGIC itself.
+ */
+static inline uint64_t
+nvfs_pm_bind_magic(uint64_t seed)
+{
+	uint64_t m = NVFS_BIND_MAGIC ^ seed;
+	return m ? m : NVFS_BIND_MAGIC;
+}
 
 /*
  * LAYOUT ASSERT TABLE.  Any change here is an incompatible format change.
@@ -586,6 +689,18 @@ _Static_assert(NVFS_JOURNAL_TAIL_OFF0 % 256 == 0 && NVFS_JOURNAL_TAIL_OFF1 % 256
 _Static_assert(NVFS_JOURNAL_BUCKET_BYTES % NVFS_JOURNAL_ALIGN == 0, "bucket alignment");
 _Static_assert(NVFS_JOURNAL_MAX_PAYLOAD >= (1u << 20), "1 MiB payloads fit");
 _Static_assert(NVFS_JOURNAL_BUCKET_ORDER < NVFS_MAX_ORDER, "bucket is one block");
+
+_Static_assert(sizeof(struct nvfs_pm_bind) == NVFS_PAGE_BYTES, "binding page size");
+NVFS_PIN(nvfs_pm_bind, magic,         0);
+NVFS_PIN(nvfs_pm_bind, csum,          8);
+NVFS_PIN(nvfs_pm_bind, gen,          16);
+NVFS_PIN(nvfs_pm_bind, version,      24);
+NVFS_PIN(nvfs_pm_bind, path_bytes,   28);
+NVFS_PIN(nvfs_pm_bind, src_ino,      32);
+NVFS_PIN(nvfs_pm_bind, src_btime_ns, 40);
+NVFS_PIN(nvfs_pm_bind, reserved,     48);
+NVFS_PIN(nvfs_pm_bind, path,         NVFS_BIND_HDR_BYTES);
+_Static_assert(NVFS_BIND_PATH_BYTES == 4032 && NVFS_BIND_PATH_MAX == 4031, "path field");
 
 _Static_assert(NVFS_SB_OFF + NVFS_SB_BYTES <= NVFS_SB_BACKUP_OFF, "sb copies");
 _Static_assert(NVFS_SB_BACKUP_OFF + NVFS_SB_BYTES <= NVFS_OWNER_LIST_OFF, "sb fits");

@@ -27,6 +27,8 @@
  * undocumented environment variable NVFS_STATE_DIR overrides <state>, for
  * tests.
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <libgen.h>
 #include <limits.h>
@@ -39,6 +41,7 @@
 #include <unistd.h>
 
 #include "nvfs_alloc.h"
+#include "nvfs_bind.h"
 #include "nvfs_csum.h"
 #include "nvfs_err.h"
 #include "nvfs_fs.h"
@@ -52,11 +55,12 @@
 #define PROG "mount.nvfs"
 #define USAGE "usage: " PROG " SOURCE MOUNTPOINT [-o OPTIONS] [-f] [-n] [-s] [-v]"
 #define DEFAULT_PMEM_SIZE (UINT64_C(1) << 30)
-/* The smallest pmem that holds a namespace and the smallest journal: the
- * metadata, 2 buckets and the journal's header page (nvfs_journal_fit). */
+/* The smallest pmem a mount can use: the namespace metadata, the smallest
+ * journal (2 buckets and its header page, nvfs_journal_fit) and the page
+ * of the SOURCE binding (nvfs_bind.h). */
 #define MIN_PMEM_SIZE \
 	(NVFS_PAGES_OFF + NVFS_JOURNAL_MIN_BUCKETS * NVFS_JOURNAL_BUCKET_BYTES + \
-	 NVFS_PAGE_BYTES)
+	 2 * NVFS_PAGE_BYTES)
 #define FUSE_OPTS_BYTES 4096
 
 struct mnt {
@@ -105,7 +109,7 @@ help(void)
 	       "                        root, else $XDG_STATE_HOME/nvfs/NAME.pmem)\n"
 	       "       pmem_size=SIZE   size of a pmem file created or formatted by\n"
 	       "                        this mount (K, M, G, T suffixes; default 1G,\n"
-	       "                        at least %u bytes: 24 MiB and a page)\n"
+	       "                        at least %u bytes: 24 MiB and two pages)\n"
 	       "       durability=MODE  op: every operation is durable when it returns\n"
 	       "                        (fsync is free); fsync: durable at fsync and\n"
 	       "                        fsyncdir, as POSIX says (commits batch); auto\n"
@@ -281,11 +285,12 @@ pmem_size_check(const char *opt, uint64_t size)
 {
 	uint64_t journal = 0; /* the default */
 
-	if (size >= NVFS_MIN_NS_BYTES &&
+	if (size >= MIN_PMEM_SIZE &&
 	    nvfs_journal_fit(size & ~(uint64_t)(NVFS_PAGE_BYTES - 1), &journal) == 0)
 		return;
 	nvfs_die("option '%s': %llu bytes is too small: nvfs needs at least %u "
-		 "bytes (24 MiB and a page) for the namespace and its journal", opt,
+		 "bytes (24 MiB and two pages) for the namespace, its journal and "
+		 "its SOURCE binding", opt,
 		 (unsigned long long)size, (unsigned)MIN_PMEM_SIZE);
 }
 
@@ -612,6 +617,36 @@ pmem_open(struct mnt *m)
 }
 
 /*
+ * bind_source -- the pmem journals this SOURCE (nvfs_bind.h): a pmem bound to
+ * another directory (another path and another root inode) is refused, even
+ * with an empty journal, since mounting it is most likely a mistake; a
+ * SOURCE that was moved (same root inode) or made again at the same path
+ * (with nothing left to replay) is rebound, and the mount says so
+ */
+static void
+bind_source(struct mnt *m)
+{
+	struct nvfs_bind_info bi;
+	char note[1024] = "";
+	struct stat st;
+	int fd = open(m->src_real, O_PATH | O_DIRECTORY | O_CLOEXEC);
+
+	if (fd < 0)
+		nvfs_die("SOURCE %s: %s", m->source, strerror(errno));
+	if (nvfs_bind_get(m->alloc, &bi) == 0 && strcmp(bi.path, m->src_real) != 0 &&
+	    (fstat(fd, &st) < 0 || (uint64_t)st.st_ino != bi.ino))
+		nvfs_die("%s journals SOURCE %s, not %s; mount it with its SOURCE, or give "
+			 "this SOURCE its own pmem (mkfs.nvfs -f empties this one)", m->pmem,
+			 bi.path, m->src_real);
+	if (nvfs_bind_check(m->alloc, m->src_real, fd, m->replay_entries == 0, m->ro, note,
+			    sizeof(note)) < 0)
+		nvfs_die("%s: %s", m->pmem, nvfs_errmsg());
+	close(fd);
+	if (note[0])
+		nvfs_info("%s: %s", m->pmem, note);
+}
+
+/*
  * replay -- apply what the journal holds to SOURCE (a crash left it) and
  * empty it; a read-only mount cannot, and refuses if there is anything
  */
@@ -799,6 +834,7 @@ main(int argc, char *argv[])
 			  m.pmem);
 	pmem_make(&m);
 	pmem_open(&m);
+	bind_source(&m);
 	replay(&m);
 	durability(&m);
 	return mount_fs(&m);

@@ -11,7 +11,7 @@
 set -u
 # shellcheck source=tests/it/lib.sh
 . "$(dirname "$0")/lib.sh" || exit 1
-MINJ=25169920   # the smallest pmem with a journal: 16 MiB + 2 buckets of 4 MiB + a page
+MINJ=25174016   # the smallest pmem a mount takes: 16 MiB + 2 buckets of 4 MiB + 2 pages
 MOUNTED="journal [0-9]+ MiB, [0-9]+ entries to replay$"   # the last line of a mount
 S=$T/src
 M=$T/mnt
@@ -61,7 +61,7 @@ expect_err1 "unknown option in a second -o" 1 "unknown option 'size=1'" "$MOUNT"
 expect_err1 "pmem= without a path" 1 "option 'pmem=' needs a path" "$MOUNT" "$S" "$M" -o pmem=
 expect_err1 "bad pmem_size" 1 "invalid size '12Q'" "$MOUNT" "$S" "$M" -o pmem="$p",pmem_size=12Q
 expect_err1 "empty pmem_size" 1 "invalid size ''" "$MOUNT" "$S" "$M" -o pmem="$p",pmem_size=
-expect_err1 "pmem_size too small" 1 "pmem_size=16M': 16777216 bytes is too small: nvfs needs at least $MINJ bytes \(24 MiB and a page\) for the namespace and its journal$" \
+expect_err1 "pmem_size too small" 1 "pmem_size=16M': 16777216 bytes is too small: nvfs needs at least $MINJ bytes \(24 MiB and two pages\) for the namespace, its journal and its SOURCE binding$" \
 	"$MOUNT" "$S" "$M" -o pmem="$p",pmem_size=16M
 expect_err1 "pmem_size too small for the journal" 1 "pmem_size=24M': 25165824 bytes is too small: nvfs needs at least $MINJ bytes" \
 	"$MOUNT" "$S" "$M" -o pmem="$p",pmem_size=24M
@@ -95,6 +95,21 @@ expect_err1 "pmem inside SOURCE" 1 "pmem $S/p is inside SOURCE" "$MOUNT" "$S" "$
 expect_err1 "pmem inside MOUNTPOINT" 1 "pmem $M/p is inside MOUNTPOINT" "$MOUNT" "$S" "$M" -o pmem="$M/p"
 assert "  ... nothing created" test ! -e "$p" -a ! -e "$S/p" -a ! -e "$M/p"
 
+# a pmem journals one SOURCE: another directory is refused, a moved one or one
+# made again at the same path (nothing to replay) is rebound, and said so
+bp=$T/bound.pmem
+mkdir -p "$T/other" "$T/bsrc"
+expect_mount "a new pmem is bound to its SOURCE" "$MOUNTED" "$T/bsrc" "$M" -o pmem="$bp",pmem_size=32M
+before=$(sum "$bp")
+expect "pmem of another SOURCE" 1 \
+	"^mount.nvfs: $bp journals SOURCE $T/bsrc, not $T/other; mount it with its SOURCE, or give this SOURCE its own pmem \(mkfs.nvfs -f empties this one\)$" \
+	"$MOUNT" "$T/other" "$M" -o pmem="$bp"
+unchanged "  ... pmem unchanged" "$bp" "$before"
+mv "$T/bsrc" "$T/bmoved"
+expect_mount "a moved SOURCE is rebound" "^mount.nvfs: $bp: SOURCE moved from $T/bsrc to $T/bmoved$" "$T/bmoved" "$M" -o pmem="$bp"
+rmdir "$T/bmoved" && mkdir "$T/bmoved"
+expect_mount "a SOURCE made again at its path is rebound" "^mount.nvfs: $bp: pmem was bound to $T/bmoved \(another directory\); rebound to $T/bmoved: its journal was empty$" "$T/bmoved" "$M" -o pmem="$bp"
+
 # a pmem holding other data is refused and left untouched
 d=$T/data.pmem
 truncate -s 32M "$d"
@@ -114,7 +129,7 @@ assert "  ... and that a mount replays nothing" grep -q "^mount.nvfs: $p: journa
 assert "  ... logs the granularity" grep -q "^mount.nvfs: $p: 67108864 bytes, store granularity page" "$T/.all"
 u=$(uuid_of)
 assert "  ... 64 MiB, mode 0600" test "$(stat -c '%s %a' "$p")" = "67108864 600"
-expect "  ... fsck clean" 0 "clean, 1 owners, 4 records, 3073/12288 pages used, journal 12 MiB, 0 entries to replay$" "$FSCK" "$p"
+expect "  ... fsck clean (the journal and the SOURCE binding)" 0 "clean, 2 owners, 5 records, 3074/12288 pages used, journal 12 MiB, 0 entries to replay$" "$FSCK" "$p"
 before=$(sum "$p")
 expect_mount "same pmem again: validated" "$MOUNTED" "$S" "$M" -o pmem="$p",pmem_size=64M
 assert "  ... not formatted again" test "$(grep -c 'created\|formatted' "$T/.all")" = 0
@@ -126,7 +141,7 @@ unchanged "  ... unchanged" "$p" "$before"
 expect_mount "ignored mount and FUSE options" "$MOUNTED" "$S" "$M" -o \
 	"allow_other,default_permissions,ro,rw,fsname=nvfs,subtype=nvfs,auto_unmount,_netdev,noauto,nofail,defaults,user,users,x-systemd.automount,x-foo=1,,pmem=$p"
 expect_mount "-s (sloppy) ignores unknown options" "$MOUNTED" -s "$S" "$M" -o bogus,pmem="$p"
-expect_mount "-n -v accepted, -v describes" "nvfs namespace uuid $u, 1 owners, 3073/12288 pages used" -n -v "$S" "$M" -o pmem="$p"
+expect_mount "-n -v accepted, -v describes" "nvfs namespace uuid $u, 2 owners, 3074/12288 pages used" -n -v "$S" "$M" -o pmem="$p"
 
 # an all-zero pmem is formatted (and sized to pmem_size); an empty one too
 z=$T/zero.pmem
@@ -141,7 +156,7 @@ expect_mount "empty pmem" "formatted an empty pmem as an nvfs namespace of 33554
 expect "  ... fsck clean" 0 "clean" "$FSCK" "$T/empty.pmem"
 expect_mount "the smallest pmem_size" "created a new nvfs namespace of $MINJ bytes, .*, journal 8 MiB$" \
 	"$S" "$M" -o pmem="$T/min.pmem",pmem_size=$MINJ
-expect "  ... fsck clean" 0 "clean, 1 owners, 3 records, 2049/2049 pages used, journal 8 MiB" "$FSCK" "$T/min.pmem"
+expect "  ... fsck clean" 0 "clean, 2 owners, 4 records, 2050/2050 pages used, journal 8 MiB" "$FSCK" "$T/min.pmem"
 
 # the journal: a pmem without one, or with a damaged one, is refused, untouched
 nj=$T/nojournal.pmem
