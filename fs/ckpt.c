@@ -73,9 +73,29 @@ nvfs_fs_journal_ops(struct nvfs_journal_ops *ops)
 	ops->arg = NULL;
 }
 
-/* pass -- one checkpoint (steps 1-4 above); 0 or -errno (logged) */
+/*
+ * mark -- a checkpoint finished now: what is born from now on and never
+ * journaled was never durable.  The MARK record saying so is appended
+ * before the next record (log.c), so that an idle file system writes
+ * nothing.
+ */
+static void
+mark(struct nvfs_fs *fs)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_REALTIME, &t);
+	__atomic_store_n(&fs->mark_ns, (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec,
+			 __ATOMIC_RELAXED);
+	__atomic_store_n(&fs->need_mark, true, __ATOMIC_RELEASE);
+}
+
+/*
+ * pass -- one checkpoint (steps 1-4 above), then the time for the next
+ * MARK (nvfs_rec.h).  0 or -errno (logged).
+ */
 static int
-pass(struct nvfs_fs *fs)
+pass(struct nvfs_fs *fs, bool last_pass)
 {
 	struct nvfs_journal_stats st;
 	uint64_t last;
@@ -97,6 +117,8 @@ pass(struct nvfs_fs *fs)
 	if ((rc = nvfs_journal_checkpoint(fs->journal, last)) < 0)
 		goto fail;
 	__atomic_fetch_add(&fs->ckpt.passes, 1, __ATOMIC_RELAXED);
+	if (!last_pass)
+		mark(fs);
 	return 0;
 fail:
 	fuse_log(FUSE_LOG_ERR, "checkpoint: %s\n", nvfs_errmsg());
@@ -145,7 +167,7 @@ ckpt_main(void *arg)
 		c->kick = false;
 		pthread_mutex_unlock(&c->lock);
 		if (!c->disabled)
-			pass(fs);
+			pass(fs, false);
 		pthread_mutex_lock(&c->lock);
 	}
 	pthread_mutex_unlock(&c->lock);
@@ -172,6 +194,7 @@ nvfs_ckpt_start(struct nvfs_fs *fs)
 			 "never checkpointed (a test setting)\n");
 	c->rate_at = now();
 	fs->started = c->rate_at;
+	mark(fs); /* replay at mount has just checkpointed */
 	pthread_mutex_init(&c->lock, NULL);
 	pthread_cond_init(&c->cond, NULL);
 	if ((rc = pthread_create(&c->thread, NULL, ckpt_main, fs)) != 0) {
@@ -190,19 +213,23 @@ nvfs_ckpt_stop(struct nvfs_fs *fs)
 {
 	struct nvfs_ckpt *c = &fs->ckpt;
 
-	if (!c->running)
+	if (!fs->journal || c->stopped)
 		return;
-	pthread_mutex_lock(&c->lock);
-	c->stop = true;
-	pthread_cond_signal(&c->cond);
-	pthread_mutex_unlock(&c->lock);
-	pthread_join(c->thread, NULL);
-	__atomic_store_n(&ckpt_fs, NULL, __ATOMIC_RELEASE);
-	c->running = false;
-	if (!c->disabled && pass(fs) == 0)
+	c->stopped = true;
+	if (c->running) {
+		pthread_mutex_lock(&c->lock);
+		c->stop = true;
+		pthread_cond_signal(&c->cond);
+		pthread_mutex_unlock(&c->lock);
+		pthread_join(c->thread, NULL);
+		__atomic_store_n(&ckpt_fs, NULL, __ATOMIC_RELEASE);
+		c->running = false;
+		pthread_cond_destroy(&c->cond);
+		pthread_mutex_destroy(&c->lock);
+	}
+	/* also when the thread never ran: a clean unmount empties the journal */
+	if (!c->disabled && pass(fs, true) == 0)
 		fuse_log(FUSE_LOG_INFO, "unmount: SOURCE synced, journal empty\n");
-	pthread_cond_destroy(&c->cond);
-	pthread_mutex_destroy(&c->lock);
 }
 
 /* nvfs_stats_text -- "key: value" lines */

@@ -227,9 +227,12 @@ nvfs_ll_init(void *userdata, struct fuse_conn_info *conn)
 	}
 	/* here, in the daemon: a thread started before fuse_daemonize is lost */
 	int rc = nvfs_ckpt_start(fs);
-	if (rc < 0)
-		fuse_log(FUSE_LOG_ERR, "cannot start the checkpointer: %s; the journal "
-			 "is checkpointed at unmount only\n", strerror(-rc));
+	if (rc < 0) {
+		/* without it a full journal would block every writer for good */
+		fuse_log(FUSE_LOG_ERR, "cannot start the checkpointer: %s; unmounting\n",
+			 strerror(-rc));
+		fuse_session_exit(fs->se);
+	}
 }
 
 /* nvfs_ll_destroy -- the session ends: free every inode */
@@ -376,6 +379,7 @@ nvfs_fs_run(const struct nvfs_fs_config *cfg)
 	if ((rc = fuse_args_make(cfg, &args)) < 0)
 		goto out;
 	se = fuse_session_new(&args, &nvfs_ll_ops, sizeof(nvfs_ll_ops), fs);
+	fs->se = se;
 	if (!se) {
 		rc = nvfs_err_set(EINVAL, "cannot start the FUSE session: %s",
 				  log_last[0] ? log_last : "libfuse refused the options");

@@ -94,7 +94,6 @@ struct nvfs_inode {
 	 * inode's data_lock held.
 	 */
 	pthread_mutex_t data_lock;
-	uint64_t last_seq;             /* last record about it (atomic) */
 };
 
 struct nvfs_itab {
@@ -112,6 +111,7 @@ struct nvfs_itab {
 struct nvfs_ckpt {
 	pthread_t thread;
 	bool running;
+	bool stopped;                  /* nvfs_ckpt_stop ran */
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
 	bool kick;                     /* lock: the journal wants a checkpoint */
@@ -137,12 +137,15 @@ struct nvfs_fs {
 	uid_t uid;                     /* the daemon's euid, egid */
 	gid_t gid;
 	const struct nvfs_fs_config *cfg;
+	struct fuse_session *se;
 	/* journaling (log.c, ckpt.c); journal NULL: nothing is logged (ro) */
 	struct nvfs_journal *journal;
 	bool op_durable;               /* durability=op (nvfs_fs_config) */
 	int source_fd;                 /* SOURCE, O_RDONLY: for syncfs */
 	struct nvfs_ckpt ckpt;
 	uint64_t records, log_errors;  /* atomic */
+	bool need_mark;                /* atomic: the next record goes after a MARK */
+	uint64_t mark_ns;              /* atomic: the time the last checkpoint ended */
 	double started;                /* monotonic seconds at mount */
 	/* blocked flock/setlkw waiters (ops_file.c) */
 	pthread_mutex_t wait_lock;
@@ -306,11 +309,12 @@ void nvfs_reply_entry(fuse_req_t req, struct nvfs_inode *in,
 int nvfs_do_lookup(fuse_req_t req, struct nvfs_inode *parent, const char *name,
 		   struct fuse_entry_param *e);
 
-/* nvfs_reserved -- name in dir is the orphanage's (NVFS_FS_ORPHANAGE) */
+/* nvfs_reserved -- name in dir is replay's (NVFS_FS_ORPHANAGE...) */
 static inline bool
 nvfs_reserved(const struct nvfs_fs *fs, const struct nvfs_inode *dir, const char *name)
 {
-	return dir == fs->root && name[0] == '.' && strcmp(name, NVFS_FS_ORPHANAGE) == 0;
+	return dir == fs->root && name[0] == '.' &&
+	       strncmp(name, NVFS_FS_ORPHANAGE, sizeof(NVFS_FS_ORPHANAGE) - 1) == 0;
 }
 
 /* ---- journaling (log.c) -----------------------------------------------------
@@ -337,20 +341,31 @@ uint64_t nvfs_stamp_of(int dirfd, const char *name);
 int nvfs_id_at(int dirfd, const char *name, struct nvfs_rec_id *id, uint32_t *nlink);
 
 /*
- * nvfs_log -- append r to the journal and, with durability=op, commit it;
- * the sequence number is remembered in each of in1..in3 that is not NULL
- * (what fsync of that inode commits).  0 (also when nothing is logged: a
- * read-only mount), or -EIO: the change is in SOURCE but not journaled, the
- * caller must not report success (the reason is logged, once).
+ * nvfs_log -- append r to the journal and, with durability=op, commit it.
+ * 0 (also when nothing is logged: a read-only mount), or -EIO: the change
+ * is in SOURCE but not journaled, the caller must not report success (the
+ * reason is logged, once).
  */
-int nvfs_log(struct nvfs_fs *fs, const struct nvfs_rec *r, struct nvfs_inode *in1,
-	     struct nvfs_inode *in2, struct nvfs_inode *in3);
+int nvfs_log(struct nvfs_fs *fs, const struct nvfs_rec *r);
 
 /*
- * nvfs_log_sync -- fsync/fsyncdir of in with durability=fsync: commit the
- * journal up to in's last record.  0 or -EIO.
+ * nvfs_log_intent -- for a change that destroys data (truncate, O_TRUNC,
+ * punch/zero a range): append r and commit it, in every durability mode,
+ * BEFORE the change is applied (nvfs_rec.h, INTENTS); *seq is its number
+ * (0 when nothing is logged).  If the change then fails, nvfs_log_cancel.
+ * 0 or -EIO (then do not apply the change).
  */
-int nvfs_log_sync(struct nvfs_fs *fs, struct nvfs_inode *in);
+int nvfs_log_intent(struct nvfs_fs *fs, const struct nvfs_rec *r, uint64_t *seq);
+
+/* nvfs_log_cancel -- the change of intent seq (about in) failed; 0 or -EIO */
+int nvfs_log_cancel(struct nvfs_fs *fs, struct nvfs_inode *in, uint64_t seq);
+
+
+/*
+ * nvfs_log_sync -- fsync/fsyncdir with durability=fsync: commit everything
+ * appended so far.  0 or -EIO.
+ */
+int nvfs_log_sync(struct nvfs_fs *fs);
 
 /* ---- the checkpointer and the statistics (ckpt.c) ------------------------- */
 
@@ -426,10 +441,10 @@ void nvfs_ll_setlk(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi,
 		   struct flock *lock, int sleep);
 
 /*
- * nvfs_reply_sync -- reply to fsync/fsyncdir of in (fd: the backing
+ * nvfs_reply_sync -- reply to fsync/fsyncdir (fd: the backing
  * descriptor, -1 if none) as the durability mode wants (ops_file.c)
  */
-void nvfs_reply_sync(fuse_req_t req, struct nvfs_inode *in, int fd, int datasync);
+void nvfs_reply_sync(fuse_req_t req, int fd, int datasync);
 
 /* nvfs_plocks_drop -- close every POSIX lock owner of an inode being freed */
 void nvfs_plocks_drop(struct nvfs_inode *in);

@@ -8,7 +8,7 @@
  * a record can carry what only the change knew (the new object's identity,
  * the offset an O_APPEND write landed at).  With durability=op the record
  * is committed before the reply, so an answered operation is durable; with
- * durability=fsync fsync commits up to the inode's last record.
+ * durability=fsync an fsync commits everything appended before it.
  *
  * A record that cannot be logged (a pmem write error, latched by the
  * journal) turns the operation's reply into EIO: the change is in SOURCE,
@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include "fs_int.h"
 #include "nvfs_err.h"
@@ -62,20 +63,6 @@ nvfs_id_at(int dirfd, const char *name, struct nvfs_rec_id *id, uint32_t *nlink)
 	return 0;
 }
 
-/* seq_note -- remember seq as in's last record */
-static void
-seq_note(struct nvfs_inode *in, uint64_t seq)
-{
-	uint64_t cur;
-
-	if (!in)
-		return;
-	cur = __atomic_load_n(&in->last_seq, __ATOMIC_RELAXED);
-	while (cur < seq && !__atomic_compare_exchange_n(&in->last_seq, &cur, seq, true,
-							  __ATOMIC_RELAXED, __ATOMIC_RELAXED))
-		;
-}
-
 /* log_failed -- say once why records cannot be logged; -EIO */
 static int
 log_failed(struct nvfs_fs *fs, const struct nvfs_rec *r, int err, const char *msg)
@@ -91,46 +78,99 @@ log_failed(struct nvfs_fs *fs, const struct nvfs_rec *r, int err, const char *ms
 	return -EIO;
 }
 
-/* nvfs_log -- append (and, durability=op, commit) one record */
-int
-nvfs_log(struct nvfs_fs *fs, const struct nvfs_rec *r, struct nvfs_inode *in1,
-	 struct nvfs_inode *in2, struct nvfs_inode *in3)
+/*
+ * append -- r into the journal, after the MARK of the last checkpoint if
+ * it is the first record since (ckpt.c, mark); its seq or -errno
+ */
+static int64_t
+append(struct nvfs_fs *fs, const struct nvfs_rec *r)
 {
 	unsigned char hdr[NVFS_REC_HDR_BYTES];
 	struct iovec iov[4];
 	int iovcnt, rc;
-	int64_t seq;
 
+	if (__atomic_exchange_n(&fs->need_mark, false, __ATOMIC_ACQ_REL)) {
+		struct nvfs_rec m = {
+			.type = NVFS_REC_MARK, .id = nvfs_id_of(fs->root),
+			.a = __atomic_load_n(&fs->mark_ns, __ATOMIC_RELAXED),
+		};
+		if ((rc = nvfs_rec_encode(&m, hdr, iov, &iovcnt)) < 0)
+			return rc;
+		int64_t s = nvfs_journal_appendv(fs->journal, m.type, iov, iovcnt);
+		if (s < 0)
+			return s;
+	}
+	if ((rc = nvfs_rec_encode(r, hdr, iov, &iovcnt)) < 0)
+		return rc;
+	return nvfs_journal_appendv(fs->journal, r->type, iov, iovcnt);
+}
+
+/* log_commit -- append r, and commit it if commit; its seq or -EIO */
+static int64_t
+log_commit(struct nvfs_fs *fs, const struct nvfs_rec *r, bool commit)
+{
+	int64_t seq = append(fs, r);
+	int rc;
+
+	if (seq < 0)
+		return log_failed(fs, r, (int)seq, seq == -EINVAL ? "record too large" :
+				  nvfs_errmsg());
+	if (commit && (rc = nvfs_journal_commit(fs->journal, (uint64_t)seq)) < 0)
+		return log_failed(fs, r, rc, nvfs_errmsg());
+	__atomic_fetch_add(&fs->records, 1, __ATOMIC_RELAXED);
+	return seq;
+}
+
+/* nvfs_log -- append (and, durability=op, commit) one record */
+int
+nvfs_log(struct nvfs_fs *fs, const struct nvfs_rec *r)
+{
 	if (!fs->journal)
 		return 0;
-	if ((rc = nvfs_rec_encode(r, hdr, iov, &iovcnt)) < 0)
-		return log_failed(fs, r, rc, "record too large");
-	seq = nvfs_journal_appendv(fs->journal, r->type, iov, iovcnt);
-	if (seq < 0)
-		return log_failed(fs, r, (int)seq, nvfs_errmsg());
-	if (fs->op_durable && (rc = nvfs_journal_commit(fs->journal, (uint64_t)seq)) < 0)
-		return log_failed(fs, r, rc, nvfs_errmsg());
-	seq_note(in1, (uint64_t)seq);
-	seq_note(in2, (uint64_t)seq);
-	seq_note(in3, (uint64_t)seq);
-	__atomic_fetch_add(&fs->records, 1, __ATOMIC_RELAXED);
+	int64_t seq = log_commit(fs, r, fs->op_durable);
+	return seq < 0 ? (int)seq : 0;
+}
+
+/* nvfs_log_intent -- append and commit r before the change it describes */
+int
+nvfs_log_intent(struct nvfs_fs *fs, const struct nvfs_rec *r, uint64_t *seq)
+{
+	*seq = 0;
+	if (!fs->journal)
+		return 0;
+	int64_t s = log_commit(fs, r, true);
+	if (s < 0)
+		return (int)s;
+	*seq = (uint64_t)s;
 	return 0;
 }
 
-/* nvfs_log_sync -- commit up to in's last record */
+/* nvfs_log_cancel -- the change of intent seq failed: replay must skip it */
 int
-nvfs_log_sync(struct nvfs_fs *fs, struct nvfs_inode *in)
+nvfs_log_cancel(struct nvfs_fs *fs, struct nvfs_inode *in, uint64_t seq)
 {
-	uint64_t seq = __atomic_load_n(&in->last_seq, __ATOMIC_RELAXED);
+	struct nvfs_rec r = { .type = NVFS_REC_CANCEL, .id = nvfs_id_of(in), .a = seq };
+	uint64_t s;
+
+	if (!fs->journal || !seq)
+		return 0;
+	return nvfs_log_intent(fs, &r, &s); /* committed in every mode */
+}
+
+/*
+ * nvfs_log_sync -- commit everything appended: one persist however much is
+ * pending (group commit), and it covers what the inode's fsync must cover
+ * whatever record it is in -- its data, its own rename or link, its
+ * directory's entries
+ */
+int
+nvfs_log_sync(struct nvfs_fs *fs)
+{
 	struct nvfs_rec r = { .type = NVFS_REC_WRITE };
 	int rc;
 
 	if (!fs->journal)
 		return 0;
-	/*
-	 * seq 0: no record of in since it entered the inode table (its
-	 * records, if any, were made under an earlier struct); commit all.
-	 */
-	rc = nvfs_journal_commit(fs->journal, seq);
+	rc = nvfs_journal_commit(fs->journal, 0);
 	return rc < 0 ? log_failed(fs, &r, rc, nvfs_errmsg()) : 0;
 }

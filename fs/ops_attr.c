@@ -140,8 +140,10 @@ log_setattr(struct nvfs_fs *fs, struct nvfs_inode *in, const struct stat *st, in
 		r.valid |= NVFS_REC_SET_ATIME;
 	if (to_set & (FUSE_SET_ATTR_MTIME | FUSE_SET_ATTR_MTIME_NOW))
 		r.valid |= NVFS_REC_SET_MTIME;
-	if (r.valid & (NVFS_REC_SET_UID | NVFS_REC_SET_GID))
+	if ((r.valid & (NVFS_REC_SET_UID | NVFS_REC_SET_GID)) && in->type != S_IFLNK)
 		r.valid |= NVFS_REC_SET_MODE; /* chown may have cleared set-ID bits */
+	if (in->type == S_IFLNK)
+		r.valid &= ~NVFS_REC_SET_MODE; /* a symlink has no mode of its own */
 	if (!(r.valid & NVFS_REC_SET_MODE))
 		r.mode = 0;
 	if (!(r.valid & NVFS_REC_SET_UID))
@@ -156,7 +158,7 @@ log_setattr(struct nvfs_fs *fs, struct nvfs_inode *in, const struct stat *st, in
 		r.c = 0;
 	if (!r.valid)
 		return 0; /* ctime only, or flags this file system ignores */
-	return nvfs_log(fs, &r, in, NULL, NULL);
+	return nvfs_log(fs, &r);
 }
 
 /* nvfs_ll_setattr -- chown, chmod, truncate, utimens; replies the new stat */
@@ -169,15 +171,26 @@ nvfs_ll_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set,
 	struct stat st;
 	int rc;
 
+	struct nvfs_fs *fs = nvfs_fs_of(req);
+	struct nvfs_rec size = {
+		.type = NVFS_REC_SETATTR, .id = nvfs_id_of(in), .valid = NVFS_REC_SET_SIZE,
+		.a = (uint64_t)attr->st_size,
+	};
+	uint64_t intent = 0;
+
 	pthread_mutex_lock(&in->data_lock);
-	if ((rc = nvfs_cred_enter(req, &c)) == 0) {
+	/* a size change destroys data: logged before it is made (nvfs_rec.h) */
+	rc = to_set & FUSE_SET_ATTR_SIZE ? nvfs_log_intent(fs, &size, &intent) : 0;
+	if (rc == 0 && (rc = nvfs_cred_enter(req, &c)) == 0) {
 		rc = do_setattr(in, attr, to_set, fi);
 		nvfs_cred_leave(&c);
+		if (rc < 0)
+			nvfs_log_cancel(fs, in, intent);
 	}
 	if (rc == 0)
 		rc = stat_inode(in, fi, &st);
 	if (rc == 0)
-		rc = log_setattr(nvfs_fs_of(req), in, &st, to_set);
+		rc = log_setattr(fs, in, &st, to_set & ~FUSE_SET_ATTR_SIZE);
 	pthread_mutex_unlock(&in->data_lock);
 	if (rc < 0)
 		fuse_reply_err(req, -rc);
@@ -249,7 +262,7 @@ log_xattr(struct nvfs_fs *fs, struct nvfs_inode *in, const char *name, const voi
 	if (strlen(name) > NVFS_REC_NAME_MAX || size > NVFS_REC_MAX_XATTR)
 		return -EIO; /* SOURCE took what the kernel (255, 64 KiB) refuses */
 	snprintf(r.name, sizeof(r.name), "%s", name);
-	return nvfs_log(fs, &r, in, NULL, NULL);
+	return nvfs_log(fs, &r);
 }
 
 /* nvfs_ll_setxattr -- set one */

@@ -199,5 +199,6 @@ nvfs_ll_releasedir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 void
 nvfs_ll_fsyncdir(fuse_req_t req, fuse_ino_t ino, int datasync, struct fuse_file_info *fi)
 {
-	nvfs_reply_sync(req, nvfs_inode_of(req, ino), dirfd(dir_of(fi)->dp), datasync);
+	(void)ino;
+	nvfs_reply_sync(req, dirfd(dir_of(fi)->dp), datasync);
 }

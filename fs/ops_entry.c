@@ -47,6 +47,13 @@ nvfs_do_lookup(fuse_req_t req, struct nvfs_inode *parent, const char *name,
 	/* known inodes (most lookups) cost one fstatat */
 	if (fstatat(parent->fd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
 		return -errno;
+	/*
+	 * Another file system mounted inside SOURCE is not crossed: the journal
+	 * names objects by inode number and the checkpointer syncs SOURCE's
+	 * file system only, so its changes could not be made durable.
+	 */
+	if (st.st_dev != fs->root->dev)
+		return -EXDEV;
 	in = nvfs_itab_find(&fs->itab, &st);
 	if (!in) {
 		fd = openat(parent->fd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
@@ -216,7 +223,7 @@ make_node(fuse_req_t req, struct nvfs_inode *dir, const char *name, mode_t mode,
 		.data = link, .data_len = link ? strlen(link) : 0,
 	};
 	snprintf(r.name, sizeof(r.name), "%s", name);
-	if ((rc = nvfs_log(fs, &r, in, dir, NULL)) < 0) {
+	if ((rc = nvfs_log(fs, &r)) < 0) {
 		nvfs_itab_forget(&fs->itab, in, 1);
 		return rc;
 	}
@@ -287,7 +294,7 @@ do_link(fuse_req_t req, struct nvfs_inode *in, struct nvfs_inode *dir,
 		.nlink = (uint32_t)st.st_nlink,
 	};
 	snprintf(r.name, sizeof(r.name), "%s", name);
-	if ((rc = nvfs_log(fs, &r, in, dir, NULL)) < 0)
+	if ((rc = nvfs_log(fs, &r)) < 0)
 		return rc;
 	nvfs_itab_lookup_more(&fs->itab, in);
 	nvfs_entry_init(fs, in, &st, e);
@@ -339,7 +346,7 @@ do_unlink(fuse_req_t req, fuse_ino_t parent, const char *name, int flags)
 	r.flags = flags & AT_REMOVEDIR ? NVFS_REC_RMDIR : 0;
 	r.nlink = r.flags || r.nlink == 0 ? 0 : r.nlink - 1;
 	snprintf(r.name, sizeof(r.name), "%s", name);
-	return nvfs_log(nvfs_fs_of(req), &r, dir, NULL, NULL);
+	return nvfs_log(nvfs_fs_of(req), &r);
 }
 
 /* nvfs_ll_unlink -- remove a non-directory name */
@@ -377,7 +384,7 @@ do_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_ino_t newpar
 		return -EPERM;
 	if ((rc = nvfs_cred_enter(req, &c)) < 0)
 		return rc;
-	rc = nvfs_id_at(from->fd, name, &r.id, NULL);
+	rc = nvfs_id_at(from->fd, name, &r.id, &r.nlink);
 	if (rc == 0 && nvfs_id_at(to->fd, newname, &r.id2, &r.nlink2) < 0)
 		r.id2 = (struct nvfs_rec_id){ 0, 0 }; /* no such name: renameat2 says */
 	if (rc == 0)
@@ -393,7 +400,7 @@ do_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_ino_t newpar
 		r.nlink2 = 0;
 	snprintf(r.name, sizeof(r.name), "%s", name);
 	snprintf(r.name2, sizeof(r.name2), "%s", newname);
-	return nvfs_log(nvfs_fs_of(req), &r, from, to, NULL);
+	return nvfs_log(nvfs_fs_of(req), &r);
 }
 
 /*

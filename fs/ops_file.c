@@ -8,10 +8,10 @@
  *   O_DIRECT, O_SYNC...) except O_APPEND: the kernel's write-back of mmap'd
  *   pages (fi->writepage) must land at its offset even in a file opened
  *   O_APPEND, so the backing descriptor never has O_APPEND and each
- *   ordinary write of an O_APPEND file is a pwritev2(RWF_APPEND): appended
- *   at SOURCE's end of file atomically, so concurrent appenders lose
- *   nothing.  (A journaled write will need the offset it landed at: take it
- *   from SOURCE under a per-inode lock then.)  With the writeback cache the
+ *   ordinary write of an O_APPEND file is written at SOURCE's end of file,
+ *   read under the inode's data_lock, which every write takes: concurrent
+ *   appenders lose nothing, and the journal records the offset each one
+ *   landed at.  With the writeback cache the
  *   kernel computes append offsets itself and write-only files are opened
  *   read-write (it reads pages back to fill them).
  *   O_DIRECT data goes through page-aligned bounce buffers, since FUSE's
@@ -103,24 +103,10 @@ file_info_set(const struct nvfs_fs *fs, struct fuse_file_info *fi, struct nvfs_f
 	fi->direct_io = 0;
 }
 
-/* log_truncated -- an open with O_TRUNC emptied in */
-static int
-log_truncated(struct nvfs_fs *fs, struct nvfs_inode *in)
-{
-	struct nvfs_rec r = {
-		.type = NVFS_REC_SETATTR, .id = nvfs_id_of(in), .valid = NVFS_REC_SET_SIZE,
-	};
-
-	return nvfs_log(fs, &r, in, NULL, NULL);
-}
-
-/*
- * log_create -- the record of a create: the new file, or (an existing file
- * opened with O_TRUNC) its truncation
- */
+/* log_create -- the record of a create (made: not an existing file opened) */
 static int
 log_create(struct nvfs_fs *fs, struct nvfs_inode *dir, struct nvfs_inode *in,
-	   const char *name, const struct stat *st, bool made, int open_flags)
+	   const char *name, const struct stat *st, bool made)
 {
 	struct nvfs_rec r = {
 		.type = NVFS_REC_CREATE, .id = nvfs_id_of(in), .parent = nvfs_id_of(dir),
@@ -128,9 +114,37 @@ log_create(struct nvfs_fs *fs, struct nvfs_inode *dir, struct nvfs_inode *in,
 	};
 
 	if (!made)
-		return open_flags & O_TRUNC ? log_truncated(fs, in) : 0;
+		return 0;
 	snprintf(r.name, sizeof(r.name), "%s", name);
-	return nvfs_log(fs, &r, in, dir, NULL);
+	return nvfs_log(fs, &r);
+}
+
+/*
+ * open_existing -- open an existing name in dir with flags; with O_TRUNC
+ * the truncation is logged first (an intent, nvfs_rec.h) and cancelled if
+ * the open fails.  The descriptor or -errno.
+ */
+static int
+open_existing(struct nvfs_fs *fs, struct nvfs_inode *dir, const char *name, int flags)
+{
+	struct nvfs_rec r = { .type = NVFS_REC_SETATTR, .valid = NVFS_REC_SET_SIZE };
+	uint64_t intent = 0;
+	int fd, rc;
+
+	if ((flags & O_TRUNC) && nvfs_id_at(dir->fd, name, &r.id, NULL) == 0 &&
+	    (rc = nvfs_log_intent(fs, &r, &intent)) < 0)
+		return rc;
+	fd = openat(dir->fd, name, flags | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0) {
+		rc = -errno;
+		if (intent) {
+			struct nvfs_rec c = { .type = NVFS_REC_CANCEL, .id = r.id, .a = intent };
+			uint64_t s;
+			nvfs_log_intent(fs, &c, &s);
+		}
+		return rc;
+	}
+	return fd;
 }
 
 /*
@@ -157,10 +171,12 @@ do_create(fuse_req_t req, struct nvfs_inode *dir, const char *name, mode_t mode,
 	fd = openat(dir->fd, name, flags | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
 	if (fd < 0 && errno == EEXIST && !(fi->flags & O_EXCL)) {
 		made = false;
-		fd = openat(dir->fd, name, flags | O_NOFOLLOW | O_CLOEXEC);
+		fd = open_existing(fs, dir, name, flags);
+	} else if (fd < 0) {
+		fd = -errno;
 	}
 	if (fd < 0)
-		return -errno;
+		return fd;
 	snprintf(name_fd, sizeof(name_fd), "%d", fd);
 	opath = openat(fs->proc_fd, name_fd, O_PATH | O_CLOEXEC); /* the same inode */
 	if (opath < 0 || fstat(fd, &st) < 0) {
@@ -177,7 +193,7 @@ do_create(fuse_req_t req, struct nvfs_inode *dir, const char *name, mode_t mode,
 		unlinkat(dir->fd, name, 0);
 		return rc;
 	}
-	if ((rc = log_create(fs, dir, in, name, &st, made, fi->flags)) < 0) {
+	if ((rc = log_create(fs, dir, in, name, &st, made)) < 0) {
 		nvfs_itab_forget(&fs->itab, in, 1);
 		close(fd);
 		return rc;
@@ -236,16 +252,26 @@ nvfs_ll_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	struct nvfs_cred c;
 	int fd, rc;
 
-	if (flags & O_TRUNC)
+	struct nvfs_rec trunc = {
+		.type = NVFS_REC_SETATTR, .id = nvfs_id_of(in), .valid = NVFS_REC_SET_SIZE,
+	};
+	uint64_t intent = 0;
+
+	/* O_TRUNC destroys data: logged before it happens (nvfs_rec.h) */
+	if (flags & O_TRUNC) {
 		pthread_mutex_lock(&in->data_lock);
+		if ((rc = nvfs_log_intent(fs, &trunc, &intent)) < 0) {
+			pthread_mutex_unlock(&in->data_lock);
+			fuse_reply_err(req, -rc);
+			return;
+		}
+	}
 	if ((fd = nvfs_cred_enter(req, &c)) == 0) {
 		fd = nvfs_reopen(fs, in, flags);
 		nvfs_cred_leave(&c);
 	}
-	if (fd >= 0 && (flags & O_TRUNC) && (rc = log_truncated(fs, in)) < 0) {
-		close(fd);
-		fd = rc;
-	}
+	if (fd < 0)
+		nvfs_log_cancel(fs, in, intent);
 	if (flags & O_TRUNC)
 		pthread_mutex_unlock(&in->data_lock);
 	if (fd < 0) {
@@ -377,7 +403,7 @@ do_write(struct nvfs_fs *fs, struct nvfs_file *f, const void *data, size_t len,
 		.type = NVFS_REC_WRITE, .id = nvfs_id_of(in), .a = (uint64_t)off,
 		.data = data, .data_len = (size_t)n,
 	};
-	if (n > 0 && (rc = nvfs_log(fs, &r, in, NULL, NULL)) < 0)
+	if (n > 0 && (rc = nvfs_log(fs, &r)) < 0)
 		n = rc;
 out:
 	pthread_mutex_unlock(&in->data_lock);
@@ -428,15 +454,15 @@ nvfs_ll_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 }
 
 /*
- * nvfs_reply_sync -- fsync(2)/fdatasync(2)/fsyncdir of in (fd: its open
+ * nvfs_reply_sync -- fsync(2)/fdatasync(2)/fsyncdir (fd: the open
  * file, or -1): durability=op has nothing left to do, and says ENOSYS so
  * that the kernel stops asking (fsync returns 0 without a round trip from
- * then on); durability=fsync commits the journal up to in's last record.
+ * then on); durability=fsync commits everything journaled before it.
  * Never a sync of SOURCE: the journal is what makes the data durable.
  * Without a journal (read-only mount) the backing file is synced.
  */
 void
-nvfs_reply_sync(fuse_req_t req, struct nvfs_inode *in, int fd, int datasync)
+nvfs_reply_sync(fuse_req_t req, int fd, int datasync)
 {
 	struct nvfs_fs *fs = nvfs_fs_of(req);
 
@@ -449,14 +475,15 @@ nvfs_reply_sync(fuse_req_t req, struct nvfs_inode *in, int fd, int datasync)
 		fuse_reply_err(req, ENOSYS);
 		return;
 	}
-	fuse_reply_err(req, -nvfs_log_sync(fs, in));
+	fuse_reply_err(req, -nvfs_log_sync(fs));
 }
 
 /* nvfs_ll_fsync -- fsync(2)/fdatasync(2) of this file */
 void
 nvfs_ll_fsync(fuse_req_t req, fuse_ino_t ino, int datasync, struct fuse_file_info *fi)
 {
-	nvfs_reply_sync(req, nvfs_inode_of(req, ino), nvfs_file_of(fi)->fd, datasync);
+	(void)ino;
+	nvfs_reply_sync(req, nvfs_file_of(fi)->fd, datasync);
 }
 
 /* nvfs_ll_fallocate -- fallocate(2) with its mode (punch hole, zero range...) */
@@ -470,13 +497,26 @@ nvfs_ll_fallocate(fuse_req_t req, fuse_ino_t ino, int mode, off_t offset, off_t 
 		.type = NVFS_REC_FALLOCATE, .id = nvfs_id_of(in), .flags = (uint32_t)mode,
 		.a = (uint64_t)offset, .b = (uint64_t)length,
 	};
+	struct nvfs_fs *fs = nvfs_fs_of(req);
+	bool destroys = nvfs_rec_falloc_destroys((uint32_t)mode);
+	uint64_t intent = 0;
 	int rc;
 
 	(void)ino;
+	/* collapse/insert range shift data: replaying them twice is not harmless */
+	if (!nvfs_rec_falloc_mode_ok((uint32_t)mode)) {
+		fuse_reply_err(req, EOPNOTSUPP);
+		return;
+	}
 	pthread_mutex_lock(&in->data_lock);
-	rc = fallocate(f->fd, mode, offset, length) < 0 ? -errno : 0;
-	if (rc == 0)
-		rc = nvfs_log(nvfs_fs_of(req), &r, in, NULL, NULL);
+	/* punching or zeroing destroys data: logged before (nvfs_rec.h) */
+	rc = destroys ? nvfs_log_intent(fs, &r, &intent) : 0;
+	if (rc == 0 && fallocate(f->fd, mode, offset, length) < 0) {
+		rc = -errno;
+		nvfs_log_cancel(fs, in, intent);
+	}
+	if (rc == 0 && !destroys)
+		rc = nvfs_log(fs, &r);
 	pthread_mutex_unlock(&in->data_lock);
 	fuse_reply_err(req, -rc);
 }
@@ -494,8 +534,10 @@ log_copied(struct nvfs_fs *fs, struct nvfs_file *f, off_t off, size_t n)
 
 	if (!fs->journal || n == 0)
 		return 0;
-	/* a write-only file is read back through a descriptor of its own */
-	if (f->accmode == O_WRONLY && (fd = nvfs_reopen(fs, f->inode, O_RDONLY)) < 0)
+	/* a write-only or O_DIRECT file is read back through a descriptor of
+	 * its own (O_DIRECT would want an aligned buffer) */
+	if ((f->accmode == O_WRONLY || f->direct) &&
+	    (fd = nvfs_reopen(fs, f->inode, O_RDONLY)) < 0)
 		return -EIO; /* copied but not journaled: not durable */
 	if (!(buf = malloc(chunk))) {
 		if (fd != f->fd)
@@ -513,7 +555,7 @@ log_copied(struct nvfs_fs *fs, struct nvfs_file *f, off_t off, size_t n)
 			.type = NVFS_REC_WRITE, .id = nvfs_id_of(f->inode), .a = (uint64_t)off,
 			.data = buf, .data_len = want,
 		};
-		rc = nvfs_log(fs, &r, f->inode, NULL, NULL);
+		rc = nvfs_log(fs, &r);
 		off += (off_t)want;
 		n -= want;
 	}

@@ -131,8 +131,8 @@ uses(uint32_t type)
 	case NVFS_REC_UNLINK:
 		return U_ID | U_PARENT | U_FLAGS | U_NLINK | U_NAME;
 	case NVFS_REC_RENAME:
-		return U_ID | U_PARENT | U_PARENT2 | U_ID2 | U_FLAGS | U_NLINK2 | U_NAME |
-		       U_NAME2;
+		return U_ID | U_PARENT | U_PARENT2 | U_ID2 | U_FLAGS | U_NLINK | U_NLINK2 |
+		       U_NAME | U_NAME2;
 	case NVFS_REC_WRITE:
 		return U_ID | U_A | U_DATA;
 	case NVFS_REC_SETATTR:
@@ -143,6 +143,9 @@ uses(uint32_t type)
 		return U_ID | U_FLAGS | U_XNAME | U_DATA;
 	case NVFS_REC_REMOVEXATTR:
 		return U_ID | U_XNAME;
+	case NVFS_REC_CANCEL:
+	case NVFS_REC_MARK:
+		return U_ID | U_A;
 	default:
 		return 0;
 	}
@@ -154,10 +157,10 @@ nvfs_rec_type_name(uint32_t type)
 {
 	static const char *const names[] = {
 		"create", "link", "unlink", "rename", "write", "setattr", "fallocate",
-		"setxattr", "removexattr",
+		"setxattr", "removexattr", "cancel", "mark",
 	};
 
-	if (type < NVFS_REC_CREATE || type > NVFS_REC_REMOVEXATTR)
+	if (type < NVFS_REC_CREATE || type > NVFS_REC_MARK)
 		return "?";
 	return names[type - NVFS_REC_CREATE];
 }
@@ -287,6 +290,13 @@ nvfs_rec_decode(uint32_t type, const void *payload, size_t len, struct nvfs_rec 
 	case NVFS_REC_FALLOCATE:
 		if (r->a > INT64_MAX || r->b > INT64_MAX || r->a + r->b > INT64_MAX)
 			return bad(why, why_len, "R6: fallocate record beyond 2^63");
+		if (!nvfs_rec_falloc_mode_ok(r->flags))
+			return bad(why, why_len, "R7: fallocate record with mode %#x", r->flags);
+		break;
+	case NVFS_REC_CANCEL:
+		if (!r->a || r->a > INT64_MAX)
+			return bad(why, why_len, "R6: cancel record of seq %llu",
+				   (unsigned long long)r->a);
 		break;
 	case NVFS_REC_SETXATTR:
 		if (dl > NVFS_REC_MAX_XATTR)

@@ -6,8 +6,8 @@
  * WHAT REPLAY MAY FIND
  *   After a crash SOURCE holds any subset of the changes made since the
  *   last checkpoint -- those the backing file system kept -- plus changes
- *   that were applied but never logged (the operation was in flight) or
- *   logged but never committed.  Paths are not identities (create a;
+ *   that were applied but never logged (in flight, or after the last
+ *   commit with durability=fsync).  Paths are not identities (create a;
  *   rename a b; create a), so records name objects by identity
  *   (nvfs_rec.h), and replay works in two passes over the journal:
  *
@@ -15,29 +15,42 @@
  *      identity, name) a record touched, the object the log leaves there
  *      (or none), and for every object the log created how to make it
  *      again.  SOURCE is then walked once to find where every object the
- *      log names is now (and every directory, to make paths).  Then:
- *        a. every touched place that holds another object than the log
- *           says is emptied: the object is moved to the orphanage
- *           SOURCE/.nvfs-replay, named by its identity (a second name of
- *           an object already there is just removed);
- *        b. every touched place is given its object: moved back from
- *           the orphanage or from where it is now (a directory, or a
- *           file with more names than the log gives it: an unlogged
- *           rename), or linked (a file keeping its other names), or made
- *           again from its create record if SOURCE lost it; parents are
- *           placed before their children;
- *        c. the orphanage is removed, with what is left in it: objects
- *           whose every name the log removed.
+ *      log names is now (and every directory).  Then:
+ *        a. every touched place holding another object than the log says
+ *           is emptied: an object the log names, or one an earlier run of
+ *           replay made, goes to the orphanage SOURCE/.nvfs-replay, named
+ *           by its identity; an object nobody logged (an unlogged rename
+ *           or create put it there) stays where it is if the log leaves
+ *           the place empty, else goes to SOURCE/nvfs-recovered -- replay
+ *           never deletes what it cannot prove deleted;
+ *        b. every touched place is given its object, parents first:
+ *           moved back from the orphanage or from a name the log does not
+ *           give it (a directory; a file with more names than its logged
+ *           link count), else linked (a file keeping other names), else
+ *           made again from its create record (SOURCE lost the create);
+ *        c. the orphanage is emptied: objects whose every name the log
+ *           removed, and what replay made and no longer needs, are
+ *           removed; anything else found in it goes to
+ *           SOURCE/nvfs-recovered.  Its marker and the list of what replay
+ *           made stay until the checkpoint (a replay after a crash needs
+ *           them), then the orphanage goes.
  *   2. DATA.  The second pass applies every data record (write, setattr,
- *      fallocate, xattrs) in log order to the object's current place;
- *      each is an absolute change (bytes at an offset, a size, a mode), so
- *      applying it again changes nothing.  Objects without a name left
- *      are skipped: nobody can see their data.
+ *      fallocate, xattrs) in log order to the object wherever it is now,
+ *      skipping intents that were cancelled; each is an absolute change, so
+ *      applying it again changes nothing.  An object without a name left is
+ *      skipped: nobody can see its data.
  *   Then syncfs(SOURCE) and nvfs_journal_checkpoint: only now is the log
  *   released.  A crash anywhere before leaves the log as it was, and the
- *   next replay converges to the same SOURCE: the orphanage is reused by
- *   identity, and an object made again by an interrupted replay is just
- *   another foreign object at a touched place.
+ *   next replay converges to the same SOURCE: the orphanage is reused, and
+ *   the identities of the objects replay made are listed in it (file
+ *   "made"), so that a second run can tell them from user data.
+ *
+ * HOW IT TOUCHES SOURCE
+ *   Only through directory descriptors opened one component at a time
+ *   (O_PATH | O_NOFOLLOW, identity checked) and *at calls on the last
+ *   component: no path is ever built, so no PATH_MAX limit and no symlink
+ *   followed, wherever SOURCE's tree goes.  Descriptors of directories are
+ *   cached (they follow a directory wherever it is moved).
  *
  * WHAT IT COSTS
  *   Memory in proportion to the log's names and SOURCE's directories; one
@@ -46,12 +59,10 @@
  *   clean unmount).
  *
  * WHAT IT CANNOT KNOW
- *   A file with hard links that pre-date the log, given another name by an
- *   unlogged rename, may keep both names (which is then the state with the
- *   in-flight rename half applied, as a crash of the backing file system
- *   could leave it too).  An object the log names, not created by the log,
- *   and missing from SOURCE was removed by an unlogged operation: it is
- *   counted (missing) and logged, not invented.
+ *   A file with hard links older than the log, given another name by an
+ *   unlogged rename, keeps both names (the rename half applied).  An object
+ *   the log names, did not create, and SOURCE no longer has was removed by
+ *   an unlogged operation: it is counted (missing) and logged, not invented.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -61,6 +72,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/xattr.h>
 #include <time.h>
@@ -71,9 +83,13 @@
 #include "nvfs_err.h"
 #include "nvfs_journal.h"
 
-#define ORPHANAGE   NVFS_FS_ORPHANAGE
-#define MAX_DEPTH   4096             /* directory nesting replay follows */
-#define NO_OBJ      UINT32_MAX
+#define ORPHANAGE     NVFS_FS_ORPHANAGE
+#define ORPHANAGE_NEW NVFS_FS_ORPHANAGE ".new"
+#define MARK          NVFS_FS_ORPHANAGE_MARK
+#define MADE_LIST     "made"
+#define RECOVERED     "nvfs-recovered"
+#define MAX_DEPTH     100000        /* directory nesting replay follows */
+#define NO_OBJ        UINT32_MAX
 
 /* a name of an object in SOURCE now: (directory object, name) */
 struct loc {
@@ -85,16 +101,18 @@ struct loc {
 struct obj {
 	struct nvfs_rec_id id;
 	uint32_t next;                   /* hash chain */
-	bool is_dir, is_root, orphanage;
+	uint32_t alias_of;               /* made again: the logged object, else NO_OBJ */
+	int fd;                          /* directory: cached O_PATH descriptor, or -1 */
+	bool is_dir, is_root;
 	bool referenced;                 /* the log names it */
 	bool born;                       /* the log created it */
+	bool made;                       /* replay made it (now or in an earlier run) */
 	bool nlink_known;
-	bool recreated;
+	bool warned;                     /* missing: said once */
 	uint32_t nlink;                  /* after its last name record */
 	uint32_t mode, uid, gid;         /* create record */
 	uint64_t rdev;
 	char *target;                    /* symlink */
-	uint64_t born_seq;
 	struct loc *locs;                /* its names now */
 	uint32_t nlocs, caplocs;
 	uint32_t nfinal;                 /* touched places the log leaves it at */
@@ -106,6 +124,7 @@ struct place {
 	uint32_t next;
 	uint32_t final;                  /* object index or NO_OBJ */
 	uint64_t seq;                    /* last record that touched it */
+	bool done;                       /* step b placed it */
 	char *name;
 };
 
@@ -120,9 +139,14 @@ struct replay {
 	uint32_t nplaces, capplaces;
 	struct nvfs_hmap place_idx;
 	struct nvfs_hmap inos;           /* inode numbers the log names */
-	uint32_t root, orph;             /* object indexes; orph NO_OBJ if none */
+	struct nvfs_hmap cancelled;      /* seqs of cancelled intents */
+	struct nvfs_hmap made_ids;       /* hash(id) of what earlier runs made */
+	uint32_t root, orph, recov;      /* object indexes; NO_OBJ if none */
+	int made_fd;                     /* the orphanage's "made" list, or -1 */
+	unsigned cached_fds;
 	unsigned delay_us;               /* NVFS_TEST_REPLAY_DELAY_US */
 	uint64_t seq;                    /* the record being applied, for messages */
+	uint64_t since;                  /* the first MARK's time; 0: none */
 	int err;
 };
 
@@ -176,6 +200,9 @@ obj_get(struct replay *rp, struct nvfs_rec_id id)
 	i = rp->nobjs;
 	memset(&rp->objs[i], 0, sizeof(rp->objs[i]));
 	rp->objs[i].id = id;
+	rp->objs[i].fd = -1;
+	rp->objs[i].alias_of = NO_OBJ;
+	rp->objs[i].made = nvfs_hmap_get(&rp->made_ids, id_hash(id), &head);
 	rp->objs[i].next = nvfs_hmap_get(&rp->obj_idx, h, &head) ? (uint32_t)head - 1 : NO_OBJ;
 	if (nvfs_hmap_put(&rp->obj_idx, h, (uint64_t)i + 1) < 0)
 		return NO_OBJ;
@@ -183,12 +210,17 @@ obj_get(struct replay *rp, struct nvfs_rec_id id)
 	return i;
 }
 
+/* real -- the object an index stands for (an object made again: the logged one) */
+static uint32_t
+real(const struct replay *rp, uint32_t i)
+{
+	return i != NO_OBJ && rp->objs[i].alias_of != NO_OBJ ? rp->objs[i].alias_of : i;
+}
+
 static uint64_t
 place_hash(uint32_t dir, const char *name)
 {
-	uint64_t h = nvfs_csum(name, strlen(name), dir);
-
-	return key_of(h);
+	return key_of(nvfs_csum(name, strlen(name), dir));
 }
 
 /* place_find -- the index of (dir, name), or NO_OBJ */
@@ -221,15 +253,18 @@ place_set(struct replay *rp, uint32_t dir, const char *name, uint32_t obj, uint6
 			rp->places = p;
 			rp->capplaces = cap;
 		}
+		char *copy = strdup(name);
+		if (!copy)
+			return -ENOMEM;
 		i = rp->nplaces;
 		rp->places[i] = (struct place){
-			.dir = dir, .name = strdup(name),
+			.dir = dir, .name = copy,
 			.next = nvfs_hmap_get(&rp->place_idx, h, &head) ? (uint32_t)head - 1
 									: NO_OBJ,
 		};
-		if (!rp->places[i].name || nvfs_hmap_put(&rp->place_idx, h, (uint64_t)i + 1) < 0)
-			return -ENOMEM;
 		rp->nplaces++;
+		if (nvfs_hmap_put(&rp->place_idx, h, (uint64_t)i + 1) < 0)
+			return -ENOMEM;
 	}
 	rp->places[i].final = obj;
 	rp->places[i].seq = seq;
@@ -242,6 +277,9 @@ loc_add(struct replay *rp, uint32_t obj, uint32_t dir, const char *name)
 {
 	struct obj *o = &rp->objs[obj];
 
+	for (uint32_t k = 0; k < o->nlocs; k++)
+		if (o->locs[k].dir == dir && strcmp(o->locs[k].name, name) == 0)
+			return 0;
 	if (o->nlocs == o->caplocs) {
 		uint32_t cap = o->caplocs ? o->caplocs * 2 : 2;
 		struct loc *l = realloc(o->locs, cap * sizeof(*l));
@@ -271,6 +309,43 @@ loc_del(struct replay *rp, uint32_t obj, uint32_t dir, const char *name)
 	}
 }
 
+/* ---- messages ----------------------------------------------------------------- */
+
+/* id_text -- "ino-btime": messages, and names in the orphanage */
+static void
+id_text(struct nvfs_rec_id id, char buf[48])
+{
+	snprintf(buf, 48, "%" PRIu64 "-%" PRIu64, id.ino, id.stamp);
+}
+
+/*
+ * name_of -- a path of object i in SOURCE for messages ("?" where a name is
+ * unknown; the beginning cut when long)
+ */
+static const char *
+name_of(const struct replay *rp, uint32_t i, char *buf, size_t len)
+{
+	size_t at = len - 1;
+	unsigned depth = 0;
+
+	buf[at] = '\0';
+	while (i != NO_OBJ && !rp->objs[i].is_root && depth++ < 64) {
+		const struct obj *o = &rp->objs[i];
+		const char *n = o->nlocs ? o->locs[0].name : "?";
+		size_t l = strlen(n);
+		if (l + 2 > at)
+			break;
+		if (at < len - 1)
+			buf[--at] = '/';
+		at -= l;
+		memcpy(buf + at, n, l);
+		i = o->nlocs ? o->locs[0].dir : NO_OBJ;
+	}
+	if (at == len - 1)
+		buf[--at] = '.'; /* SOURCE itself */
+	return buf + at;
+}
+
 /* fail -- remember the first error, with a message; returns it */
 __attribute__((format(printf, 3, 4))) static int
 fail(struct replay *rp, int err, const char *fmt, ...)
@@ -286,74 +361,125 @@ fail(struct replay *rp, int err, const char *fmt, ...)
 	return rp->err;
 }
 
-/* id_text -- "ino:stamp" for messages and orphan names */
-static void
-id_text(struct nvfs_rec_id id, char buf[48])
+/* ---- directories: descriptors instead of paths -------------------------------- */
+
+/* statx_id -- the identity of an open descriptor, or of name in it */
+static int
+statx_id(int fd, const char *name, struct nvfs_rec_id *id, mode_t *mode)
 {
-	snprintf(buf, 48, "%" PRIu64 "-%" PRIu64, id.ino, id.stamp);
+	struct statx stx;
+	int flags = AT_SYMLINK_NOFOLLOW | (*name ? 0 : AT_EMPTY_PATH);
+
+	if (statx(fd, name, flags, STATX_INO | STATX_TYPE | STATX_BTIME, &stx) < 0)
+		return -errno;
+	id->ino = stx.stx_ino;
+	id->stamp = stx.stx_mask & STATX_BTIME ?
+		    (uint64_t)stx.stx_btime.tv_sec * 1000000000u + stx.stx_btime.tv_nsec : 0;
+	if (mode)
+		*mode = stx.stx_mode;
+	return 0;
 }
 
-/* ---- paths ---------------------------------------------------------------- */
+/* flush_fds -- close every cached directory descriptor (too many open) */
+static void
+flush_fds(struct replay *rp)
+{
+	for (uint32_t i = 0; i < rp->nobjs; i++) {
+		if (rp->objs[i].fd >= 0 && !rp->objs[i].is_root)
+			close(rp->objs[i].fd);
+		if (!rp->objs[i].is_root)
+			rp->objs[i].fd = -1;
+	}
+	rp->cached_fds = 0;
+}
 
 /*
- * path_of -- the path of object i relative to SOURCE (its first name), in
- * buf; 0, -ENOENT (it has no name, or a directory above it has none),
- * -ENAMETOOLONG or -ELOOP
+ * dir_fd -- a descriptor of directory object d, opened one name at a time
+ * from the nearest directory with one (O_PATH, no symlink followed, the
+ * identity checked at each step); cached, not to be closed.  -ENOENT: d or
+ * a directory above it has no name; -ESTALE: a name holds another object.
  */
 static int
-path_of(const struct replay *rp, uint32_t i, char *buf, size_t len)
+dir_fd(struct replay *rp, uint32_t d)
 {
-	const char *parts[MAX_DEPTH];
-	size_t n = 0, used = 0;
+	uint32_t *chain = NULL, n = 0, cap = 0, i = d;
+	int rc = 0;
 
-	while (!rp->objs[i].is_root) {
-		const struct obj *o = &rp->objs[i];
-		if (!o->nlocs)
-			return -ENOENT;
-		if (n == MAX_DEPTH)
-			return -ELOOP;
-		parts[n++] = o->locs[0].name;
-		i = o->locs[0].dir;
+	/* the names from d up to the first directory already open */
+	while (rp->objs[i].fd < 0) {
+		if (!rp->objs[i].nlocs) {
+			rc = -ENOENT;
+			goto out;
+		}
+		if (n == cap) {
+			uint32_t *c = realloc(chain, (cap = cap ? cap * 2 : 16) * sizeof(*c));
+			if (!c) {
+				rc = -ENOMEM;
+				goto out;
+			}
+			chain = c;
+		}
+		if (n > rp->nobjs) {
+			rc = -ELOOP;
+			goto out;
+		}
+		chain[n++] = i;
+		i = rp->objs[i].locs[0].dir;
 	}
-	if (!n) {
-		snprintf(buf, len, ".");
-		return 0;
-	}
-	buf[0] = '\0';
+	/* and down again, opening each */
 	while (n--) {
-		size_t l = strlen(parts[n]);
-		if (used + l + 2 > len)
-			return -ENAMETOOLONG;
-		if (used)
-			buf[used++] = '/';
-		memcpy(buf + used, parts[n], l + 1);
-		used += l;
+		struct obj *o = &rp->objs[chain[n]];
+		int parent = rp->objs[o->locs[0].dir].fd;
+		struct nvfs_rec_id id;
+		int fd = openat(parent, o->locs[0].name,
+				O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (fd < 0 && errno == EMFILE && rp->cached_fds) {
+			/* keep what this chain needs: reopen from the top */
+			free(chain);
+			flush_fds(rp);
+			return dir_fd(rp, d);
+		}
+		if (fd < 0) {
+			rc = -errno;
+			goto out;
+		}
+		if ((rc = statx_id(fd, "", &id, NULL)) < 0 ||
+		    (!nvfs_rec_id_eq(id, o->id) && real(rp, obj_find(rp, id)) != real(rp, chain[n]))) {
+			close(fd);
+			rc = rc < 0 ? rc : -ESTALE;
+			goto out;
+		}
+		o->fd = fd;
+		rp->cached_fds++;
 	}
-	return 0;
+	rc = rp->objs[d].fd;
+out:
+	free(chain);
+	return rc;
 }
 
-/* dir_path -- the path of a directory object, with an error set if none */
+/* dir_fd_or_fail -- dir_fd with a message on failure */
 static int
-dir_path(struct replay *rp, uint32_t dir, char *buf, size_t len)
+dir_fd_or_fail(struct replay *rp, uint32_t d)
 {
-	char idt[48];
-	int rc = path_of(rp, dir, buf, len);
+	char buf[512];
+	int fd = dir_fd(rp, d);
 
-	if (rc < 0) {
-		id_text(rp->objs[dir].id, idt);
-		return fail(rp, -rc, "directory %s has no path in SOURCE: %s", idt,
-			    strerror(-rc));
-	}
-	return 0;
+	if (fd >= 0)
+		return fd;
+	return fail(rp, -fd, "cannot reach directory %s of SOURCE: %s",
+		    name_of(rp, d, buf, sizeof(buf)), strerror(-fd));
 }
 
-/* at -- "dirpath/name" */
-static int
-join(char *buf, size_t len, const char *dirpath, const char *name)
+/* forget_fd -- a directory is gone (removed): drop its descriptor */
+static void
+forget_fd(struct replay *rp, uint32_t d)
 {
-	if ((size_t)snprintf(buf, len, "%s/%s", dirpath, name) >= len)
-		return -ENAMETOOLONG;
-	return 0;
+	if (rp->objs[d].fd >= 0 && !rp->objs[d].is_root) {
+		close(rp->objs[d].fd);
+		rp->objs[d].fd = -1;
+		rp->cached_fds--;
+	}
 }
 
 /* ---- pass 1: the names the log leaves ----------------------------------- */
@@ -385,6 +511,14 @@ decode(struct replay *rp, const struct nvfs_journal_entry *e, struct nvfs_rec *r
 	return 0;
 }
 
+/* nlink_set -- the log says obj has n names after this record */
+static void
+nlink_set(struct replay *rp, uint32_t obj, uint32_t n)
+{
+	rp->objs[obj].nlink = n;
+	rp->objs[obj].nlink_known = true;
+}
+
 /* names_fn -- pass 1 over one entry */
 static int
 names_fn(void *arg, const struct nvfs_journal_entry *e)
@@ -392,6 +526,7 @@ names_fn(void *arg, const struct nvfs_journal_entry *e)
 	struct replay *rp = arg;
 	struct nvfs_rec r;
 	uint32_t x, y, p, p2;
+	int rc = 0;
 
 	if (decode(rp, e, &r) < 0)
 		return rp->err;
@@ -404,77 +539,136 @@ names_fn(void *arg, const struct nvfs_journal_entry *e)
 			return fail(rp, ENOMEM, "out of memory");
 		struct obj *o = &rp->objs[x];
 		o->born = true;
-		o->born_seq = e->seq;
 		o->is_dir = S_ISDIR(r.mode);
 		o->mode = r.mode;
 		o->uid = r.uid;
 		o->gid = r.gid;
 		o->rdev = r.a;
-		o->nlink = 1;
-		o->nlink_known = true;
 		free(o->target);
 		o->target = r.data_len ? strndup(r.data, r.data_len) : NULL;
 		if (r.data_len && !o->target)
 			return fail(rp, ENOMEM, "out of memory");
-		return place_set(rp, p, r.name, x, e->seq) < 0 ? fail(rp, ENOMEM, "no memory") : 0;
+		nlink_set(rp, x, 1);
+		rc = place_set(rp, p, r.name, x, e->seq);
+		break;
 	case NVFS_REC_LINK:
 	case NVFS_REC_UNLINK:
 		if ((p = ref(rp, r.parent)) == NO_OBJ)
 			return fail(rp, ENOMEM, "out of memory");
-		rp->objs[x].nlink = r.nlink;
-		rp->objs[x].nlink_known = true;
-		return place_set(rp, p, r.name, r.type == NVFS_REC_LINK ? x : NO_OBJ, e->seq) < 0 ?
-		       fail(rp, ENOMEM, "out of memory") : 0;
+		nlink_set(rp, x, r.nlink);
+		rc = place_set(rp, p, r.name, r.type == NVFS_REC_LINK ? x : NO_OBJ, e->seq);
+		break;
 	case NVFS_REC_RENAME:
 		p = ref(rp, r.parent);
 		p2 = ref(rp, r.parent2);
 		y = r.id2.ino ? ref(rp, r.id2) : NO_OBJ;
 		if (p == NO_OBJ || p2 == NO_OBJ || (r.id2.ino && y == NO_OBJ))
 			return fail(rp, ENOMEM, "out of memory");
-		if (y != NO_OBJ && !(r.flags & RENAME_EXCHANGE)) {
-			rp->objs[y].nlink = r.nlink2;
-			rp->objs[y].nlink_known = true;
-		}
-		if (place_set(rp, p, r.name, r.flags & RENAME_EXCHANGE ? y : NO_OBJ, e->seq) < 0 ||
-		    place_set(rp, p2, r.name2, x, e->seq) < 0)
-			return fail(rp, ENOMEM, "out of memory");
-		return 0;
+		if (r.nlink)
+			nlink_set(rp, x, r.nlink);
+		if (y != NO_OBJ && !(r.flags & RENAME_EXCHANGE))
+			nlink_set(rp, y, r.nlink2);
+		rc = place_set(rp, p, r.name, r.flags & RENAME_EXCHANGE ? y : NO_OBJ, e->seq);
+		if (rc == 0)
+			rc = place_set(rp, p2, r.name2, x, e->seq);
+		break;
+	case NVFS_REC_CANCEL:
+		rc = nvfs_hmap_put(&rp->cancelled, key_of(r.a), 1);
+		break;
+	case NVFS_REC_MARK:
+		if (real(rp, x) != rp->root)
+			return fail(rp, EXDEV, "the journal was written for another SOURCE "
+				    "directory (its root is not this one)");
+		if (!rp->since)
+			rp->since = r.a;
+		break;
 	default:
-		return 0; /* data: pass 2 */
+		break; /* data: pass 2 */
 	}
+	return rc < 0 ? fail(rp, ENOMEM, "out of memory") : 0;
 }
 
 /* ---- the walk: where things are now ---------------------------------------- */
 
-/* walk_dir -- register dir's entries (dir: an open O_RDONLY descriptor) */
+/*
+ * orphanage_check -- if SOURCE/.nvfs-replay exists, it must be replay's
+ * own (its marker); read the identities an earlier run made ("made").
+ * Before the walk, so that every object the walk finds knows whether it
+ * was made by replay.  *exists says whether there is one.
+ */
+static int
+orphanage_check(struct replay *rp, bool *exists)
+{
+	uint64_t k[2];
+	int fd, mfd;
+
+	fd = openat(rp->src, ORPHANAGE, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	*exists = fd >= 0 || errno != ENOENT;
+	if (!*exists)
+		return 0;
+	if (fd < 0 || faccessat(fd, MARK, F_OK, AT_SYMLINK_NOFOLLOW) < 0) {
+		if (fd >= 0)
+			close(fd);
+		return fail(rp, EEXIST, "SOURCE/%s exists and was not made by nvfs: rename "
+			    "it, replay needs that name", ORPHANAGE);
+	}
+	mfd = openat(fd, MADE_LIST, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	close(fd);
+	/* an earlier run's list: 16-byte identities; a torn last one is ignored */
+	while (mfd >= 0 && read(mfd, k, sizeof(k)) == (ssize_t)sizeof(k)) {
+		struct nvfs_rec_id id = { k[0], k[1] };
+		if (nvfs_hmap_put(&rp->made_ids, id_hash(id), 1) < 0) {
+			close(mfd);
+			return fail(rp, ENOMEM, "out of memory");
+		}
+	}
+	if (mfd >= 0)
+		close(mfd);
+	return 0;
+}
+
+/*
+ * walk_dir -- register dir's entries (fd: dir, O_RDONLY, taken over):
+ * every directory, and every object whose inode number the log names.  A
+ * directory that cannot be read stops replay: what the log names might be
+ * in it.
+ */
 static int
 walk_dir(struct replay *rp, int fd, uint32_t dir, unsigned depth)
 {
 	DIR *d = fdopendir(fd);
 	struct dirent *de;
+	char buf[512];
 	int rc = 0;
 
 	if (!d) {
 		close(fd);
-		return fail(rp, errno, "cannot read a directory of SOURCE: %s",
-			    strerror(errno));
+		return fail(rp, errno, "cannot read directory %s of SOURCE: %s",
+			    name_of(rp, dir, buf, sizeof(buf)), strerror(errno));
 	}
 	while (rc == 0 && (errno = 0, de = readdir(d))) {
 		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
 			continue;
 		rp->rep->walked++;
 		bool is_dir = de->d_type == DT_DIR;
-		if (de->d_type == DT_UNKNOWN) {
-			struct stat st;
-			if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
-				continue; /* gone meanwhile */
-			is_dir = S_ISDIR(st.st_mode);
-		}
 		uint64_t one;
-		if (!is_dir && !nvfs_hmap_get(&rp->inos, key_of(de->d_ino), &one))
-			continue; /* not an object the log names */
 		struct nvfs_rec_id id;
-		if (nvfs_id_at(dirfd(d), de->d_name, &id, NULL) < 0)
+		mode_t mode;
+		if (!is_dir && de->d_type != DT_UNKNOWN &&
+		    !nvfs_hmap_get(&rp->inos, key_of(de->d_ino), &one) &&
+		    !(depth == 0 && strcmp(de->d_name, ORPHANAGE) == 0))
+			continue; /* not an object the log names */
+		if ((rc = statx_id(dirfd(d), de->d_name, &id, &mode)) < 0) {
+			if (rc == -ENOENT) {
+				rc = 0;
+				continue; /* gone meanwhile */
+			}
+			rc = fail(rp, -rc, "cannot stat %s in %s: %s", de->d_name,
+				  name_of(rp, dir, buf, sizeof(buf)), strerror(-rc));
+			break;
+		}
+		is_dir = S_ISDIR(mode);
+		if (!is_dir && !nvfs_hmap_get(&rp->inos, key_of(id.ino), &one))
 			continue;
 		uint32_t i = obj_get(rp, id);
 		if (i == NO_OBJ || loc_add(rp, i, dir, de->d_name) < 0) {
@@ -482,17 +676,10 @@ walk_dir(struct replay *rp, int fd, uint32_t dir, unsigned depth)
 			break;
 		}
 		rp->objs[i].is_dir = is_dir;
-		if (depth == 0 && strcmp(de->d_name, ORPHANAGE) == 0) {
-			/* never take (and remove) a directory replay did not make */
-			if (!is_dir || faccessat(dirfd(d), ORPHANAGE "/" NVFS_FS_ORPHANAGE_MARK,
-						 F_OK, AT_SYMLINK_NOFOLLOW) < 0) {
-				rc = fail(rp, EEXIST, "SOURCE/%s exists and was not made by "
-					  "nvfs: rename it, replay needs that name", ORPHANAGE);
-				break;
-			}
-			rp->orph = i;
-			rp->objs[i].orphanage = true;
-		}
+		if (depth == 0 && strcmp(de->d_name, ORPHANAGE) == 0)
+			rp->orph = i; /* checked by orphanage_check */
+		if (depth == 0 && strcmp(de->d_name, RECOVERED) == 0 && is_dir)
+			rp->recov = i;
 		if (!is_dir)
 			continue;
 		if (depth + 1 >= MAX_DEPTH) {
@@ -502,128 +689,235 @@ walk_dir(struct replay *rp, int fd, uint32_t dir, unsigned depth)
 		}
 		int cfd = openat(dirfd(d), de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
 				 O_CLOEXEC);
-		if (cfd < 0)
-			continue; /* unreadable: nothing of the log can be below it */
+		if (cfd < 0) {
+			rc = fail(rp, errno, "cannot read directory %s/%s of SOURCE: %s",
+				  name_of(rp, dir, buf, sizeof(buf)), de->d_name, strerror(errno));
+			break;
+		}
 		rc = walk_dir(rp, cfd, i, depth + 1);
 	}
 	if (rc == 0 && errno)
-		rc = fail(rp, errno, "cannot read a directory of SOURCE: %s", strerror(errno));
+		rc = fail(rp, errno, "cannot read directory %s of SOURCE: %s",
+			  name_of(rp, dir, buf, sizeof(buf)), strerror(errno));
 	closedir(d);
 	return rc;
 }
 
-/* ---- pass 1 applied: names --------------------------------------------------- */
+/* ---- step a and b: names --------------------------------------------------- */
 
-/* occupant -- the object at (dir, name) now: index (added if new), NO_OBJ if none */
+/*
+ * occupant -- the object at (dir, name) now, NO_OBJ if none; an object
+ * the walk skipped (not named by the log) is added with this name.  A
+ * directory that is not there has no occupants.
+ */
 static int
 occupant(struct replay *rp, uint32_t dir, const char *name, uint32_t *out)
 {
-	char dp[PATH_MAX], path[PATH_MAX];
 	struct nvfs_rec_id id;
-	struct stat st;
-	int rc;
+	mode_t mode;
+	int fd, rc;
 
 	*out = NO_OBJ;
-	if (path_of(rp, dir, dp, sizeof(dp)) < 0)
-		return 0; /* the directory is not there: nor is the name */
-	if ((rc = join(path, sizeof(path), dp, name)) < 0)
-		return fail(rp, -rc, "path too long: %s/%s", dp, name);
-	if (nvfs_id_at(rp->src, path, &id, NULL) < 0)
+	if ((fd = dir_fd(rp, dir)) == -ENOENT)
 		return 0;
-	if ((*out = obj_get(rp, id)) == NO_OBJ)
+	if (fd < 0)
+		return dir_fd_or_fail(rp, dir);
+	if ((rc = statx_id(fd, name, &id, &mode)) == -ENOENT)
+		return 0;
+	if (rc < 0)
+		return fail(rp, -rc, "cannot stat %s: %s", name, strerror(-rc));
+	uint32_t i = obj_get(rp, id);
+	if (i == NO_OBJ || loc_add(rp, i, dir, name) < 0)
 		return fail(rp, ENOMEM, "out of memory");
-	if (fstatat(rp->src, path, &st, AT_SYMLINK_NOFOLLOW) == 0)
-		rp->objs[*out].is_dir = S_ISDIR(st.st_mode);
-	/* an object the walk skipped (not named by the log): learn this name */
-	struct obj *o = &rp->objs[*out];
-	for (uint32_t k = 0; k < o->nlocs; k++)
-		if (o->locs[k].dir == dir && strcmp(o->locs[k].name, name) == 0)
-			return 0;
-	return loc_add(rp, *out, dir, name) < 0 ? fail(rp, ENOMEM, "out of memory") : 0;
+	rp->objs[i].is_dir = S_ISDIR(mode);
+	*out = real(rp, i);
+	return 0;
 }
 
-/* orphanage -- the orphanage's object index, made if needed */
+/* top_dir -- the directory name at the top of SOURCE, made (mode) if needed */
 static int
-orphanage(struct replay *rp, uint32_t *out)
+top_dir(struct replay *rp, const char *name, uint32_t *out)
 {
 	struct nvfs_rec_id id;
 
+	if (mkdirat(rp->src, name, 0700) < 0 && errno != EEXIST)
+		return fail(rp, errno, "cannot make SOURCE/%s: %s", name, strerror(errno));
+	if (statx_id(rp->src, name, &id, NULL) < 0)
+		return fail(rp, errno, "SOURCE/%s: %s", name, strerror(errno));
+	uint32_t i = obj_get(rp, id);
+	if (i == NO_OBJ || loc_add(rp, i, rp->root, name) < 0)
+		return fail(rp, ENOMEM, "out of memory");
+	rp->objs[i].is_dir = true;
+	*out = i;
+	return 0;
+}
+
+/*
+ * orphanage -- the orphanage, made if needed: built as .nvfs-replay.new
+ * with its marker, then renamed into place, so that a crash never leaves a
+ * .nvfs-replay without the marker (which replay would refuse to touch)
+ */
+static int
+orphanage(struct replay *rp, uint32_t *out)
+{
+	int fd;
+
 	if (rp->orph == NO_OBJ) {
-		if (mkdirat(rp->src, ORPHANAGE, 0700) < 0)
+		(void)unlinkat(rp->src, ORPHANAGE_NEW "/" MARK, 0);
+		(void)unlinkat(rp->src, ORPHANAGE_NEW, AT_REMOVEDIR); /* an earlier try */
+		if (mkdirat(rp->src, ORPHANAGE_NEW, 0700) < 0)
+			return fail(rp, errno, "cannot make SOURCE/%s: %s", ORPHANAGE_NEW,
+				    strerror(errno));
+		fd = openat(rp->src, ORPHANAGE_NEW "/" MARK,
+			    O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+		if (fd < 0 || close(fd) < 0 ||
+		    renameat2(rp->src, ORPHANAGE_NEW, rp->src, ORPHANAGE, RENAME_NOREPLACE) < 0)
 			return fail(rp, errno, "cannot make SOURCE/%s: %s", ORPHANAGE,
 				    strerror(errno));
-		int fd = openat(rp->src, ORPHANAGE "/" NVFS_FS_ORPHANAGE_MARK,
-				O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-		if (fd < 0 || close(fd) < 0)
-			return fail(rp, errno, "cannot mark SOURCE/%s as nvfs's: %s",
-				    ORPHANAGE, strerror(errno));
-		if (nvfs_id_at(rp->src, ORPHANAGE, &id, NULL) < 0)
-			return fail(rp, errno, "SOURCE/%s: %s", ORPHANAGE, strerror(errno));
-		uint32_t i = obj_get(rp, id);
-		if (i == NO_OBJ || loc_add(rp, i, rp->root, ORPHANAGE) < 0)
-			return fail(rp, ENOMEM, "out of memory");
-		rp->objs[i].is_dir = true;
-		rp->objs[i].orphanage = true;
-		rp->orph = i;
+		int rc = top_dir(rp, ORPHANAGE, &rp->orph);
+		if (rc < 0)
+			return rc;
 	}
 	*out = rp->orph;
 	return 0;
 }
 
-/* move -- rename (fdir, fname) of obj to (tdir, tname) in SOURCE and the tables */
+/* made_note -- remember that replay made id (for a later run after a crash) */
+static int
+made_note(struct replay *rp, struct nvfs_rec_id id)
+{
+	uint64_t k[2] = { id.ino, id.stamp };
+	uint32_t orph;
+	int rc, fd;
+
+	if (rp->made_fd < 0) {
+		if ((rc = orphanage(rp, &orph)) < 0)
+			return rc;
+		if ((fd = dir_fd_or_fail(rp, orph)) < 0)
+			return fd;
+		rp->made_fd = openat(fd, MADE_LIST, O_WRONLY | O_APPEND | O_CREAT |
+				     O_NOFOLLOW | O_CLOEXEC, 0600);
+		if (rp->made_fd < 0)
+			return fail(rp, errno, "cannot write SOURCE/%s/%s: %s", ORPHANAGE,
+				    MADE_LIST, strerror(errno));
+	}
+	/*
+	 * Not synced: after a daemon crash the page cache has it; after a
+	 * power loss an object whose entry was lost is merely taken for a
+	 * stranger and kept in nvfs-recovered.
+	 */
+	if (write(rp->made_fd, k, sizeof(k)) != (ssize_t)sizeof(k))
+		return fail(rp, errno ? errno : EIO, "cannot write SOURCE/%s/%s",
+			    ORPHANAGE, MADE_LIST);
+	return 0;
+}
+
+/* move -- rename (fdir, fname) of obj to (tdir, tname), never over a name */
 static int
 move(struct replay *rp, uint32_t obj, uint32_t fdir, const char *fname, uint32_t tdir,
      const char *tname)
 {
-	char fp[PATH_MAX], tp[PATH_MAX], a[PATH_MAX], b[PATH_MAX];
-	char *name;
+	char b1[512], b2[512];
+	int ffd = dir_fd_or_fail(rp, fdir), tfd;
+	char *from, *to;
 
-	if (dir_path(rp, fdir, fp, sizeof(fp)) < 0 || dir_path(rp, tdir, tp, sizeof(tp)) < 0)
+	if (ffd < 0 || (tfd = dir_fd_or_fail(rp, tdir)) < 0)
 		return rp->err;
-	if (join(a, sizeof(a), fp, fname) < 0 || join(b, sizeof(b), tp, tname) < 0)
-		return fail(rp, ENAMETOOLONG, "path too long under %s", fp);
-	if (renameat(rp->src, a, rp->src, b) < 0)
-		return fail(rp, errno, "cannot move %s to %s: %s", a, b, strerror(errno));
-	/* fname may be the very string loc_del frees */
-	if (!(name = strdup(tname)))
-		return fail(rp, ENOMEM, "out of memory");
-	loc_del(rp, obj, fdir, fname);
-	int rc = loc_add(rp, obj, tdir, name);
-	free(name);
+	if (renameat2(ffd, fname, tfd, tname, RENAME_NOREPLACE) < 0)
+		return fail(rp, errno, "cannot move %s/%s to %s/%s: %s",
+			    name_of(rp, fdir, b1, sizeof(b1)), fname,
+			    name_of(rp, tdir, b2, sizeof(b2)), tname, strerror(errno));
+	/* the names may be the very strings loc_del frees */
+	from = strdup(fname);
+	to = strdup(tname);
+	int rc = from && to ? 0 : -ENOMEM;
+	if (rc == 0) {
+		loc_del(rp, obj, fdir, from);
+		rc = loc_add(rp, obj, tdir, to);
+	}
+	free(from);
+	free(to);
 	return rc < 0 ? fail(rp, ENOMEM, "out of memory") : 0;
 }
 
-/* has_loc -- obj is at (dir, name) */
-static bool
-has_loc(const struct obj *o, uint32_t dir, const char *name)
+/* unlink_name -- remove one name of a non-directory */
+static int
+unlink_name(struct replay *rp, uint32_t obj, uint32_t dir, const char *name)
 {
-	for (uint32_t k = 0; k < o->nlocs; k++)
-		if (o->locs[k].dir == dir && strcmp(o->locs[k].name, name) == 0)
-			return true;
-	return false;
+	char buf[512];
+	int fd = dir_fd_or_fail(rp, dir);
+	char *copy;
+
+	if (fd < 0)
+		return fd;
+	if (unlinkat(fd, name, 0) < 0 && errno != ENOENT)
+		return fail(rp, errno, "cannot remove %s/%s: %s",
+			    name_of(rp, dir, buf, sizeof(buf)), name, strerror(errno));
+	if (!(copy = strdup(name)))
+		return fail(rp, ENOMEM, "out of memory");
+	loc_del(rp, obj, dir, copy);
+	free(copy);
+	return 0;
 }
 
-/* orphan -- empty the place (dir, name) holding obj: into the orphanage */
+/* known -- obj is one replay may remove: the log names it, or replay made it */
+static bool
+known(const struct replay *rp, uint32_t obj)
+{
+	return rp->objs[obj].referenced || rp->objs[obj].made;
+}
+
+/*
+ * young -- an object born after the log's first MARK (nvfs_rec.h): if no
+ * record names it, the operation that made it never became durable
+ */
+static bool
+young(const struct replay *rp, struct nvfs_rec_id id)
+{
+	return rp->since && id.stamp && id.stamp >= rp->since;
+}
+
+/* orphan -- move obj away from (dir, name): to the orphanage, or (a stranger) to
+ * nvfs-recovered */
 static int
 orphan(struct replay *rp, uint32_t obj, uint32_t dir, const char *name)
 {
-	char dp[PATH_MAX], path[PATH_MAX], idt[48];
-	uint32_t orph = NO_OBJ;
+	char idt[48], nm[NVFS_REC_NAME_MAX + 64], buf[512];
+	uint32_t to;
 	int rc;
 
-	if ((rc = orphanage(rp, &orph)) < 0)
-		return rc;
 	id_text(rp->objs[obj].id, idt);
-	rp->rep->orphans++;
-	if (!has_loc(&rp->objs[obj], orph, idt))
-		return move(rp, obj, dir, name, orph, idt);
-	/* a second name of a file already in the orphanage */
-	if (dir_path(rp, dir, dp, sizeof(dp)) < 0 || join(path, sizeof(path), dp, name) < 0)
-		return rp->err ? rp->err : fail(rp, ENAMETOOLONG, "path too long");
-	if (unlinkat(rp->src, path, 0) < 0)
-		return fail(rp, errno, "cannot remove %s: %s", path, strerror(errno));
-	loc_del(rp, obj, dir, name);
-	return 0;
+	if (known(rp, obj)) {
+		if ((rc = orphanage(rp, &to)) < 0)
+			return rc;
+		rp->rep->orphans++;
+		for (uint32_t k = 0; k < rp->objs[obj].nlocs; k++)
+			if (rp->objs[obj].locs[k].dir == to)
+				return unlink_name(rp, obj, dir, name); /* already there */
+		return move(rp, obj, dir, name, to, idt);
+	}
+	if (rp->recov == NO_OBJ && (rc = top_dir(rp, RECOVERED, &rp->recov)) < 0)
+		return rc;
+	snprintf(nm, sizeof(nm), "%s-%.200s", idt, name);
+	fuse_log(FUSE_LOG_WARNING, "replay: %s/%s was not journaled and is in the way of "
+		 "a journaled name: kept as SOURCE/%s/%s\n", name_of(rp, dir, buf, sizeof(buf)),
+		 name, RECOVERED, nm);
+	rp->rep->recovered++;
+	return move(rp, obj, dir, name, rp->recov, nm);
+}
+
+/* in_orphanage -- (dir) is the orphanage or below it */
+static bool
+in_orphanage(const struct replay *rp, uint32_t dir)
+{
+	for (unsigned depth = 0; dir != NO_OBJ && depth < MAX_DEPTH; depth++) {
+		if (dir == rp->orph && dir != NO_OBJ)
+			return true;
+		if (rp->objs[dir].is_root || !rp->objs[dir].nlocs)
+			return false;
+		dir = rp->objs[dir].locs[0].dir;
+	}
+	return false;
 }
 
 /* is_final_loc -- (dir, name) is a touched place the log leaves obj at */
@@ -635,84 +929,82 @@ is_final_loc(const struct replay *rp, uint32_t obj, uint32_t dir, const char *na
 	return p != NO_OBJ && rp->places[p].final == obj;
 }
 
-/* make_again -- make the object the log created (SOURCE lost it) at path */
+/* make_again -- make the object the log created (SOURCE lost it) at (dir, name) */
 static int
-make_again(struct replay *rp, uint32_t obj, uint32_t dir, const char *name, const char *path)
+make_again(struct replay *rp, uint32_t obj, uint32_t dir, const char *name)
 {
-	struct obj *o = &rp->objs[obj];
+	const struct obj *o = &rp->objs[obj];
+	uint32_t mode = o->mode, uid = o->uid, gid = o->gid;
 	struct nvfs_rec_id id;
-	int rc = 0, fd;
+	char buf[512];
+	int at = dir_fd_or_fail(rp, dir), rc = 0, fd;
 
-	switch (o->mode & S_IFMT) {
+	if (at < 0)
+		return at;
+	switch (mode & S_IFMT) {
 	case S_IFDIR:
-		rc = mkdirat(rp->src, path, o->mode & 07777);
+		rc = mkdirat(at, name, mode & 07777);
 		break;
 	case S_IFLNK:
-		rc = symlinkat(o->target ? o->target : "", rp->src, path);
+		rc = symlinkat(o->target ? o->target : "", at, name);
 		break;
 	case S_IFREG:
-		fd = openat(rp->src, path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-			    o->mode & 07777);
+		fd = openat(at, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+			    mode & 07777);
 		rc = fd < 0 ? -1 : close(fd);
 		break;
 	default:
-		rc = mknodat(rp->src, path, o->mode, (dev_t)o->rdev);
+		rc = mknodat(at, name, mode, (dev_t)o->rdev);
 		break;
 	}
 	if (rc < 0)
-		return fail(rp, errno, "cannot make %s again: %s", path, strerror(errno));
+		return fail(rp, errno, "cannot make %s/%s again: %s",
+			    name_of(rp, dir, buf, sizeof(buf)), name, strerror(errno));
+	if (statx_id(at, name, &id, NULL) < 0)
+		return fail(rp, errno, "%s: %s", name, strerror(errno));
+	if ((rc = made_note(rp, id)) < 0)
+		return rc;
 	/* owner first: chown clears set-ID bits, the mode puts them back */
-	if (geteuid() == 0 &&
-	    fchownat(rp->src, path, o->uid, o->gid, AT_SYMLINK_NOFOLLOW) < 0)
-		return fail(rp, errno, "cannot give %s to %u:%u: %s", path, o->uid, o->gid,
+	if (geteuid() == 0 && fchownat(at, name, uid, gid, AT_SYMLINK_NOFOLLOW) < 0)
+		return fail(rp, errno, "cannot give %s to %u:%u: %s", name, uid, gid,
 			    strerror(errno));
-	if (!S_ISLNK(o->mode) && fchmodat(rp->src, path, o->mode & 07777, 0) < 0)
-		return fail(rp, errno, "cannot chmod %s: %s", path, strerror(errno));
-	if (nvfs_id_at(rp->src, path, &id, NULL) < 0)
-		return fail(rp, errno, "%s: %s", path, strerror(errno));
-	o->recreated = true;
+	if (!S_ISLNK(mode) && fchmodat(at, name, mode & 07777, 0) < 0)
+		return fail(rp, errno, "cannot chmod %s: %s", name, strerror(errno));
+	/* the new backing object stands for the logged one */
+	uint32_t alias = obj_get(rp, id);
+	if (alias == NO_OBJ)
+		return fail(rp, ENOMEM, "out of memory");
+	rp->objs[alias].alias_of = obj;
+	rp->objs[alias].made = true;
+	rp->objs[obj].made = true;
 	rp->rep->recreated++;
 	return loc_add(rp, obj, dir, name) < 0 ? fail(rp, ENOMEM, "out of memory") : 0;
 }
 
-static int place_obj(struct replay *rp, uint32_t p, unsigned depth);
-
-/*
- * parent_ready -- the directory object dir has a path: if SOURCE lost it,
- * place it first where the log leaves it
- */
-static int
-parent_ready(struct replay *rp, uint32_t dir, unsigned depth)
+/* dir_ready -- directory object d has a name all the way up to SOURCE */
+static bool
+dir_ready(const struct replay *rp, uint32_t d)
 {
-	char buf[PATH_MAX], idt[48];
-
-	if (path_of(rp, dir, buf, sizeof(buf)) == 0)
-		return 0;
-	if (depth >= MAX_DEPTH)
-		return fail(rp, ELOOP, "directories nested too deep");
-	for (uint32_t q = 0; q < rp->nplaces; q++)
-		if (rp->places[q].final == dir)
-			return place_obj(rp, q, depth + 1);
-	id_text(rp->objs[dir].id, idt);
-	return fail(rp, ENOENT, "directory %s, which the journal needs, is not in SOURCE "
-		    "(is SOURCE the directory this journal was written for?)", idt);
+	for (uint32_t n = 0; n <= rp->nobjs; n++) {
+		if (rp->objs[d].is_root)
+			return true;
+		if (!rp->objs[d].nlocs)
+			return false;
+		d = rp->objs[d].locs[0].dir;
+	}
+	return false;
 }
 
 /* place_obj -- give the touched place p the object the log leaves there */
 static int
-place_obj(struct replay *rp, uint32_t p, unsigned depth)
+place_obj(struct replay *rp, uint32_t p)
 {
-	struct place *pl = &rp->places[p];
-	uint32_t x = pl->final, cur, dir = pl->dir;
-	char dp[PATH_MAX], path[PATH_MAX], from[PATH_MAX], fp[PATH_MAX], idt[48];
-	const char *name = pl->name;
+	uint32_t x = rp->places[p].final, dir = rp->places[p].dir, cur;
+	char name[NVFS_REC_NAME_MAX + 1], idt[48], buf[512];
 	int rc;
 
-	if (x == NO_OBJ)
-		return 0;
-	rp->seq = pl->seq;
-	if ((rc = parent_ready(rp, dir, depth)) < 0)
-		return rc;
+	snprintf(name, sizeof(name), "%s", rp->places[p].name);
+	rp->seq = rp->places[p].seq;
 	if ((rc = occupant(rp, dir, name, &cur)) < 0)
 		return rc;
 	if (cur == x)
@@ -721,126 +1013,210 @@ place_obj(struct replay *rp, uint32_t p, unsigned depth)
 		return rc;
 	if (rp->delay_us)
 		usleep(rp->delay_us);
-	struct obj *o = &rp->objs[x];
-	if (dir_path(rp, dir, dp, sizeof(dp)) < 0)
-		return rp->err;
-	if (join(path, sizeof(path), dp, name) < 0)
-		return fail(rp, ENAMETOOLONG, "path too long: %s/%s", dp, name);
+	const struct obj *o = &rp->objs[x];
 	if (!o->nlocs) {
 		if (o->born)
-			return make_again(rp, x, dir, name, path);
+			return make_again(rp, x, dir, name);
 		id_text(o->id, idt);
 		rp->rep->missing++;
-		fuse_log(FUSE_LOG_WARNING, "replay: object %s, which the journal puts at %s, "
-			 "is not in SOURCE: an operation that removed it was not journaled; "
-			 "%s stays empty\n", idt, path, path);
+		fuse_log(FUSE_LOG_WARNING, "replay: object %s, which the journal puts at "
+			 "%s/%s, is not in SOURCE: an operation that removed it was not "
+			 "journaled; the name stays empty\n", idt,
+			 name_of(rp, dir, buf, sizeof(buf)), name);
 		return 0;
 	}
 	/*
-	 * Which name to take it from: the orphanage's, else one that is not
-	 * where the log leaves it -- moved if the log says the object has no
-	 * such names left (an unlogged rename), else linked.
+	 * Which name to take it from: one in the orphanage (or below it); else
+	 * one the log does not give it -- moved when the log's link count
+	 * says it has no such names left (an unlogged rename), linked when it
+	 * says it has, or does not say.
 	 */
-	uint32_t src = NO_OBJ, spare = 0, keep;
+	uint32_t src = NO_OBJ, spare = 0, orphaned = NO_OBJ;
 	for (uint32_t k = 0; k < o->nlocs; k++) {
-		if (o->locs[k].dir == rp->orph && rp->orph != NO_OBJ) {
-			src = k;
-			break;
-		}
-		if (!is_final_loc(rp, x, o->locs[k].dir, o->locs[k].name)) {
+		if (in_orphanage(rp, o->locs[k].dir)) {
+			orphaned = k;
+		} else if (!is_final_loc(rp, x, o->locs[k].dir, o->locs[k].name)) {
 			spare++;
 			if (src == NO_OBJ)
 				src = k;
 		}
 	}
-	keep = o->nlink_known && o->nlink > o->nfinal ? o->nlink - o->nfinal : 0;
-	bool from_orphanage = src != NO_OBJ && o->locs[src].dir == rp->orph;
-	if (o->is_dir || from_orphanage || (src != NO_OBJ && spare > keep)) {
-		if (src == NO_OBJ)
-			src = 0;
-		rp->rep->moved++;
-		return move(rp, x, o->locs[src].dir, o->locs[src].name, dir, name);
-	}
+	uint32_t keep = o->nlink > o->nfinal ? o->nlink - o->nfinal : 0;
+	bool move_it = o->is_dir || orphaned != NO_OBJ || (o->nlink_known && spare > keep);
+	if (orphaned != NO_OBJ)
+		src = orphaned;
 	if (src == NO_OBJ)
-		src = 0;
-	if (dir_path(rp, o->locs[src].dir, fp, sizeof(fp)) < 0)
+		src = 0; /* only names where the log wants it: link one */
+	uint32_t sdir = o->locs[src].dir;
+	char sname[NVFS_REC_NAME_MAX + 64];
+	snprintf(sname, sizeof(sname), "%s", o->locs[src].name);
+	if (move_it) {
+		rp->rep->moved++;
+		return move(rp, x, sdir, sname, dir, name);
+	}
+	int sfd = dir_fd_or_fail(rp, sdir), tfd;
+	if (sfd < 0 || (tfd = dir_fd_or_fail(rp, dir)) < 0)
 		return rp->err;
-	if (join(from, sizeof(from), fp, o->locs[src].name) < 0)
-		return fail(rp, ENAMETOOLONG, "path too long under %s", fp);
-	if (linkat(rp->src, from, rp->src, path, 0) < 0)
-		return fail(rp, errno, "cannot link %s to %s: %s", from, path, strerror(errno));
+	if (linkat(sfd, sname, tfd, name, 0) < 0)
+		return fail(rp, errno, "cannot link %s/%s to %s: %s",
+			    name_of(rp, sdir, buf, sizeof(buf)), sname, name, strerror(errno));
 	rp->rep->linked++;
 	return loc_add(rp, x, dir, name) < 0 ? fail(rp, ENOMEM, "out of memory") : 0;
 }
 
-/* remove_tree -- remove name in at and everything below it */
+/*
+ * purge -- remove name in directory object dir (in the orphanage) and what
+ * is below it; objects replay cannot prove dead (neither named by the log
+ * nor made by replay) go to nvfs-recovered instead
+ */
 static int
-remove_tree(int at, const char *name, unsigned depth)
+purge(struct replay *rp, int at, const char *name, unsigned depth)
 {
-	struct stat st;
-	int fd;
+	char idt[48], nm[NVFS_REC_NAME_MAX + 64];
+	struct nvfs_rec_id id;
+	mode_t mode;
+	int rc, fd;
 
-	if (fstatat(at, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
-		return errno == ENOENT ? 0 : -errno;
-	if (!S_ISDIR(st.st_mode))
+	if ((rc = statx_id(at, name, &id, &mode)) == -ENOENT)
+		return 0;
+	if (rc < 0)
+		return rc;
+	uint32_t i = real(rp, obj_find(rp, id));
+	/* kept until the checkpoint: a replay after a crash needs the list */
+	if (depth == 1 && (!strcmp(name, MARK) || !strcmp(name, MADE_LIST)))
+		return 0;
+	uint64_t one;
+	bool made_before = nvfs_hmap_get(&rp->made_ids, id_hash(id), &one);
+	if (depth > 0 && !made_before && !young(rp, id) && (i == NO_OBJ || !known(rp, i))) {
+		int rfd;
+		if (rp->recov == NO_OBJ && (rc = top_dir(rp, RECOVERED, &rp->recov)) < 0)
+			return rc;
+		if ((rfd = dir_fd_or_fail(rp, rp->recov)) < 0)
+			return rfd;
+		id_text(id, idt);
+		snprintf(nm, sizeof(nm), "%s-%.200s", idt, name);
+		fuse_log(FUSE_LOG_WARNING, "replay: %s, not journaled, was in a directory "
+			 "replay moved aside and removes: kept as SOURCE/%s/%s\n", name,
+			 RECOVERED, nm);
+		rp->rep->recovered++;
+		return renameat2(at, name, rfd, nm, RENAME_NOREPLACE) < 0 ? -errno : 0;
+	}
+	if (!S_ISDIR(mode))
 		return unlinkat(at, name, 0) < 0 && errno != ENOENT ? -errno : 0;
 	if (depth >= MAX_DEPTH)
 		return -ELOOP;
-	fd = openat(at, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0)
+	if ((fd = openat(at, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0)
 		return -errno;
 	DIR *d = fdopendir(fd);
 	struct dirent *de;
-	int rc = 0;
 	if (!d) {
 		close(fd);
 		return -errno;
 	}
+	rc = 0;
 	while (rc == 0 && (de = readdir(d)))
 		if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
-			rc = remove_tree(dirfd(d), de->d_name, depth + 1);
+			rc = purge(rp, dirfd(d), de->d_name, depth + 1);
 	closedir(d);
-	if (rc == 0 && unlinkat(at, name, AT_REMOVEDIR) < 0 && errno != ENOENT)
+	if (rc == 0 && depth > 0 && unlinkat(at, name, AT_REMOVEDIR) < 0 && errno != ENOENT)
 		rc = -errno;
+	if (rc == 0 && depth > 0 && i != NO_OBJ)
+		forget_fd(rp, i);
 	return rc;
+}
+
+/*
+ * orphanage_remove -- after the checkpoint: the orphanage holds only its
+ * marker and the list of what replay made, which no replay needs now
+ */
+static void
+orphanage_remove(int src)
+{
+	(void)unlinkat(src, ORPHANAGE "/" MADE_LIST, 0);
+	(void)unlinkat(src, ORPHANAGE "/" MARK, 0);
+	if (unlinkat(src, ORPHANAGE, AT_REMOVEDIR) < 0 && errno != ENOENT)
+		fuse_log(FUSE_LOG_WARNING, "replay: cannot remove SOURCE/%s: %s\n", ORPHANAGE,
+			 strerror(errno));
 }
 
 /* names -- steps a-c of pass 1 (see the top of the file) */
 static int
 names(struct replay *rp)
 {
+	char buf[512];
 	uint32_t cur;
 	int rc;
 
 	for (uint32_t p = 0; p < rp->nplaces; p++) {
-		if (rp->places[p].dir == rp->root && strcmp(rp->places[p].name, ORPHANAGE) == 0)
+		if (rp->places[p].dir == rp->root &&
+		    strncmp(rp->places[p].name, ORPHANAGE, strlen(ORPHANAGE)) == 0)
 			return fail(rp, EINVAL, "the journal uses the name %s at the top of "
-				    "SOURCE, which replay needs for itself", ORPHANAGE);
+				    "SOURCE, which replay needs for itself",
+				    rp->places[p].name);
 		if (rp->places[p].final != NO_OBJ)
 			rp->objs[rp->places[p].final].nfinal++;
 	}
 	/* a. empty the places that hold something else */
 	for (uint32_t p = 0; p < rp->nplaces; p++) {
-		rp->seq = rp->places[p].seq;
-		if ((rc = occupant(rp, rp->places[p].dir, rp->places[p].name, &cur)) < 0)
+		struct place *pl = &rp->places[p];
+		rp->seq = pl->seq;
+		if ((rc = occupant(rp, pl->dir, pl->name, &cur)) < 0)
 			return rc;
-		if (cur != NO_OBJ && cur != rp->places[p].final &&
-		    (rc = orphan(rp, cur, rp->places[p].dir, rp->places[p].name)) < 0)
+		if (cur == NO_OBJ || cur == pl->final)
+			continue;
+		if (!known(rp, cur) && pl->final == NO_OBJ) {
+			pl->done = true; /* an unlogged change put it there: it stays */
+			continue;
+		}
+		if (!known(rp, cur) && young(rp, rp->objs[cur].id))
+			rp->objs[cur].made = true; /* never durable: may go */
+		char name[NVFS_REC_NAME_MAX + 1];
+		snprintf(name, sizeof(name), "%s", pl->name);
+		if ((rc = orphan(rp, cur, pl->dir, name)) < 0)
 			return rc;
 	}
-	/* b. give every place its object, parents first */
-	for (uint32_t p = 0; p < rp->nplaces; p++)
-		if ((rc = place_obj(rp, p, 0)) < 0)
-			return rc;
-	/* c. what is left in the orphanage has no name in the log's SOURCE */
+	/* b. give every place its object, parents first: passes until done */
+	for (bool progress = true; progress;) {
+		uint32_t pending = NO_OBJ;
+		progress = false;
+		for (uint32_t p = 0; p < rp->nplaces; p++) {
+			struct place *pl = &rp->places[p];
+			if (pl->done || pl->final == NO_OBJ)
+				continue;
+			if (!dir_ready(rp, pl->dir)) {
+				pending = p;
+				continue;
+			}
+			if ((rc = place_obj(rp, p)) < 0)
+				return rc;
+			rp->places[p].done = progress = true;
+		}
+		if (pending != NO_OBJ && !progress) {
+			char idt[48];
+			rp->seq = rp->places[pending].seq;
+			id_text(rp->objs[rp->places[pending].dir].id, idt);
+			return fail(rp, ENOENT, "directory %s (%s), which the journal needs for "
+				    "%s, is not in SOURCE (is SOURCE the directory this journal "
+				    "was written for?)", idt,
+				    name_of(rp, rp->places[pending].dir, buf, sizeof(buf)),
+				    rp->places[pending].name);
+		}
+	}
+	/* c. what is left in the orphanage has no name in the log's SOURCE (the
+	 * directory itself goes after the checkpoint: orphanage_remove) */
 	if (rp->orph != NO_OBJ) {
-		if ((rc = remove_tree(rp->src, ORPHANAGE, 0)) < 0)
+		if (rp->made_fd >= 0) {
+			close(rp->made_fd);
+			rp->made_fd = -1;
+		}
+		rc = purge(rp, rp->src, ORPHANAGE, 0);
+		if (rc < 0)
 			return fail(rp, -rc, "cannot remove SOURCE/%s: %s", ORPHANAGE,
 				    strerror(-rc));
 		for (uint32_t i = 0; i < rp->nobjs; i++) {
 			struct obj *o = &rp->objs[i];
 			for (uint32_t k = 0; k < o->nlocs;) {
-				if (o->locs[k].dir == rp->orph || i == rp->orph) {
+				if (in_orphanage(rp, o->locs[k].dir) || i == rp->orph) {
 					free(o->locs[k].name);
 					o->locs[k] = o->locs[--o->nlocs];
 				} else {
@@ -848,27 +1224,32 @@ names(struct replay *rp)
 				}
 			}
 		}
+		rp->orph = NO_OBJ;
 	}
 	return 0;
 }
 
 /* ---- pass 2: data ------------------------------------------------------------ */
 
-/* open_obj -- a descriptor of the object for writing; -errno */
+/* open_obj -- name in at for writing (a regular file); -errno */
 static int
-open_obj(struct replay *rp, const char *path)
+open_obj(int at, const char *name)
 {
 	struct stat st;
-	int fd = openat(rp->src, path, O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
+	int fd = openat(at, name, O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
 
-	if (fd >= 0 || errno != EACCES || fstatat(rp->src, path, &st, AT_SYMLINK_NOFOLLOW) < 0)
+	if (fd >= 0 || errno != EACCES || fstatat(at, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
 		return fd < 0 ? -errno : fd;
 	/* a read-only file of the daemon's own user: writable for the replay */
-	if (fchmodat(rp->src, path, (st.st_mode & 07777) | S_IWUSR, 0) < 0)
+	if (fchmodat(at, name, (st.st_mode & 07777) | S_IWUSR, 0) < 0)
 		return -EACCES;
-	fd = openat(rp->src, path, O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
+	fd = openat(at, name, O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
 	int err = errno;
-	fchmodat(rp->src, path, st.st_mode & 07777, 0);
+	if (fchmodat(at, name, st.st_mode & 07777, 0) < 0 && fd >= 0) {
+		err = errno;
+		close(fd);
+		fd = -1;
+	}
 	return fd < 0 ? -err : fd;
 }
 
@@ -886,19 +1267,19 @@ ts_of(uint64_t ns)
 	return ts;
 }
 
-/* apply_setattr -- a SETATTR record on path */
+/* apply_setattr -- a SETATTR record on name in at (no symlink ever followed) */
 static int
-apply_setattr(struct replay *rp, const struct nvfs_rec *r, const char *path, bool symlink)
+apply_setattr(const struct nvfs_rec *r, int at, const char *name, mode_t type)
 {
 	if ((r->valid & (NVFS_REC_SET_UID | NVFS_REC_SET_GID)) &&
-	    fchownat(rp->src, path, r->valid & NVFS_REC_SET_UID ? r->uid : (uid_t)-1,
+	    fchownat(at, name, r->valid & NVFS_REC_SET_UID ? r->uid : (uid_t)-1,
 		     r->valid & NVFS_REC_SET_GID ? r->gid : (gid_t)-1, AT_SYMLINK_NOFOLLOW) < 0)
 		return -errno;
-	if ((r->valid & NVFS_REC_SET_MODE) && !symlink &&
-	    fchmodat(rp->src, path, r->mode & 07777, 0) < 0)
+	if ((r->valid & NVFS_REC_SET_MODE) && !S_ISLNK(type) &&
+	    fchmodat(at, name, r->mode & 07777, 0) < 0)
 		return -errno;
-	if (r->valid & NVFS_REC_SET_SIZE) {
-		int fd = open_obj(rp, path);
+	if ((r->valid & NVFS_REC_SET_SIZE) && S_ISREG(type)) {
+		int fd = open_obj(at, name);
 		if (fd < 0)
 			return fd;
 		int rc = ftruncate(fd, (off_t)r->a) < 0 ? -errno : 0;
@@ -912,23 +1293,28 @@ apply_setattr(struct replay *rp, const struct nvfs_rec *r, const char *path, boo
 			ts[0] = ts_of(r->b);
 		if (r->valid & NVFS_REC_SET_MTIME)
 			ts[1] = ts_of(r->c);
-		if (utimensat(rp->src, path, ts, AT_SYMLINK_NOFOLLOW) < 0)
+		if (utimensat(at, name, ts, AT_SYMLINK_NOFOLLOW) < 0)
 			return -errno;
 	}
 	return 0;
 }
 
-/* apply_data -- one data record on the object at path */
+/* apply_data -- one data record on name in directory at */
 static int
-apply_data(struct replay *rp, const struct nvfs_rec *r, const char *path, bool symlink)
+apply_data(const struct nvfs_rec *r, int at, const char *name)
 {
 	char xpath[64];
+	struct stat st;
 	int fd, rc = 0;
 
+	if (fstatat(at, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return -errno;
 	switch (r->type) {
 	case NVFS_REC_WRITE:
 	case NVFS_REC_FALLOCATE:
-		if ((fd = open_obj(rp, path)) < 0)
+		if (!S_ISREG(st.st_mode))
+			return -EINVAL;
+		if ((fd = open_obj(at, name)) < 0)
 			return fd;
 		if (r->type == NVFS_REC_WRITE) {
 			ssize_t n = pwrite(fd, r->data, r->data_len, (off_t)r->a);
@@ -939,11 +1325,11 @@ apply_data(struct replay *rp, const struct nvfs_rec *r, const char *path, bool s
 		close(fd);
 		return rc;
 	case NVFS_REC_SETATTR:
-		return apply_setattr(rp, r, path, symlink);
+		return apply_setattr(r, at, name, st.st_mode & S_IFMT);
 	case NVFS_REC_SETXATTR:
 	case NVFS_REC_REMOVEXATTR:
 		/* the xattr calls have no *at form: through an O_PATH descriptor */
-		if ((fd = openat(rp->src, path, O_PATH | O_NOFOLLOW | O_CLOEXEC)) < 0)
+		if ((fd = openat(at, name, O_PATH | O_NOFOLLOW | O_CLOEXEC)) < 0)
 			return -errno;
 		nvfs_proc_path(fd, xpath);
 		if (r->type == NVFS_REC_SETXATTR)
@@ -962,27 +1348,49 @@ static int
 data_fn(void *arg, const struct nvfs_journal_entry *e)
 {
 	struct replay *rp = arg;
-	char path[PATH_MAX], idt[48];
+	char idt[48], buf[512];
 	struct nvfs_rec r;
+	uint64_t one;
 	uint32_t x;
-	int rc;
+	int rc, at;
 
 	if (e->type == NVFS_REC_CREATE || e->type == NVFS_REC_LINK ||
-	    e->type == NVFS_REC_UNLINK || e->type == NVFS_REC_RENAME)
+	    e->type == NVFS_REC_UNLINK || e->type == NVFS_REC_RENAME ||
+	    e->type == NVFS_REC_CANCEL)
 		return 0;
+	if (nvfs_hmap_get(&rp->cancelled, key_of(e->seq), &one))
+		return 0; /* an intent whose change failed */
 	if (decode(rp, e, &r) < 0)
 		return rp->err;
 	x = obj_find(rp, r.id);
-	if (x == NO_OBJ || path_of(rp, x, path, sizeof(path)) < 0)
-		return 0; /* no name left: nobody can see its data */
+	id_text(r.id, idt);
+	if (x == NO_OBJ || !rp->objs[x].nlocs) {
+		/* no name left: nobody can see its data (or removed unlogged) */
+		if (x != NO_OBJ && !rp->objs[x].nfinal && !rp->objs[x].warned &&
+		    !(rp->objs[x].nlink_known && rp->objs[x].nlink == 0)) {
+			rp->objs[x].warned = true;
+			rp->rep->missing++;
+			fuse_log(FUSE_LOG_WARNING, "replay: object %s, which the journal "
+				 "writes to, is not in SOURCE: an operation that removed it "
+				 "was not journaled; its records are skipped\n", idt);
+		}
+		return 0;
+	}
 	if (rp->delay_us)
 		usleep(rp->delay_us);
-	rc = apply_data(rp, &r, path, S_ISLNK(rp->objs[x].mode) && rp->objs[x].born);
-	if (rc < 0) {
-		id_text(r.id, idt);
-		return fail(rp, -rc, "cannot apply a %s record to %s (object %s): %s",
-			    nvfs_rec_type_name(r.type), path, idt, strerror(-rc));
+	struct obj *o = &rp->objs[x];
+	if (o->is_root) {
+		at = rp->src;
+		rc = apply_data(&r, at, ".");
+	} else {
+		if ((at = dir_fd_or_fail(rp, o->locs[0].dir)) < 0)
+			return at;
+		rc = apply_data(&r, at, o->locs[0].name);
 	}
+	if (rc < 0)
+		return fail(rp, -rc, "cannot apply a %s record to %s (object %s): %s",
+			    nvfs_rec_type_name(r.type), name_of(rp, x, buf, sizeof(buf)),
+			    idt, strerror(-rc));
 	rp->rep->data_records++;
 	return 0;
 }
@@ -997,6 +1405,8 @@ replay_free(struct replay *rp)
 			free(rp->objs[i].locs[k].name);
 		free(rp->objs[i].locs);
 		free(rp->objs[i].target);
+		if (rp->objs[i].fd >= 0 && !rp->objs[i].is_root)
+			close(rp->objs[i].fd);
 	}
 	for (uint32_t p = 0; p < rp->nplaces; p++)
 		free(rp->places[p].name);
@@ -1005,8 +1415,24 @@ replay_free(struct replay *rp)
 	nvfs_hmap_fini(&rp->obj_idx);
 	nvfs_hmap_fini(&rp->place_idx);
 	nvfs_hmap_fini(&rp->inos);
+	nvfs_hmap_fini(&rp->cancelled);
+	nvfs_hmap_fini(&rp->made_ids);
+	if (rp->made_fd >= 0)
+		close(rp->made_fd);
 	if (rp->src >= 0)
 		close(rp->src);
+}
+
+/* more_fds -- as many descriptors as allowed: the walk holds one per level */
+static void
+more_fds(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		(void)setrlimit(RLIMIT_NOFILE, &rl);
+	}
 }
 
 /* run -- passes 1 and 2 on an open SOURCE; 0 or -errno with a message */
@@ -1017,11 +1443,12 @@ run(struct replay *rp)
 	struct nvfs_rec_id root_id;
 	int rc, fd;
 
-	if (nvfs_id_at(rp->src, ".", &root_id, NULL) < 0)
+	if (statx_id(rp->src, "", &root_id, NULL) < 0)
 		return nvfs_err_set(errno, "SOURCE: %s", strerror(errno));
 	if ((rp->root = obj_get(rp, root_id)) == NO_OBJ)
 		return nvfs_err_set(ENOMEM, "out of memory");
 	rp->objs[rp->root].is_root = rp->objs[rp->root].is_dir = true;
+	rp->objs[rp->root].fd = rp->src;
 	rc = nvfs_journal_replay(rp->j, names_fn, rp, &jr);
 	if (rc)
 		return rp->err ? rp->err : rc;
@@ -1031,6 +1458,10 @@ run(struct replay *rp)
 	rp->rep->last_seq = jr.last_seq;
 	if (!jr.entries)
 		return 0;
+	more_fds();
+	bool orph;
+	if ((rc = orphanage_check(rp, &orph)) < 0)
+		return rc;
 	if ((fd = openat(rp->src, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
 		return nvfs_err_set(errno, "SOURCE: %s", strerror(errno));
 	if ((rc = walk_dir(rp, fd, rp->root, 0)) < 0)
@@ -1045,7 +1476,9 @@ run(struct replay *rp)
 int
 nvfs_fs_replay(const char *source, struct nvfs_journal *j, struct nvfs_fs_replay_report *rep)
 {
-	struct replay rp = { .j = j, .rep = rep, .orph = NO_OBJ, .src = -1 };
+	struct replay rp = {
+		.j = j, .rep = rep, .orph = NO_OBJ, .recov = NO_OBJ, .src = -1, .made_fd = -1,
+	};
 	const char *delay = getenv("NVFS_TEST_REPLAY_DELAY_US");
 	struct timespec t0, t1;
 	mode_t um;
@@ -1056,7 +1489,8 @@ nvfs_fs_replay(const char *source, struct nvfs_journal *j, struct nvfs_fs_replay
 	if (delay)
 		rp.delay_us = (unsigned)strtoul(delay, NULL, 10);
 	if (nvfs_hmap_init(&rp.obj_idx, 1024) < 0 || nvfs_hmap_init(&rp.place_idx, 1024) < 0 ||
-	    nvfs_hmap_init(&rp.inos, 1024) < 0) {
+	    nvfs_hmap_init(&rp.inos, 1024) < 0 || nvfs_hmap_init(&rp.cancelled, 16) < 0 ||
+	    nvfs_hmap_init(&rp.made_ids, 16) < 0) {
 		replay_free(&rp);
 		return nvfs_err_set(ENOMEM, "out of memory");
 	}
@@ -1073,6 +1507,8 @@ nvfs_fs_replay(const char *source, struct nvfs_journal *j, struct nvfs_fs_replay
 		rc = nvfs_err_set(errno, "replay: syncfs of SOURCE: %s", strerror(errno));
 	if (rc == 0)
 		rc = nvfs_journal_checkpoint(j, rep->last_seq);
+	if (rc == 0)
+		orphanage_remove(rp.src);
 	replay_free(&rp);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	rep->seconds = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;

@@ -60,6 +60,7 @@ struct nvfs_fs_replay_report {
 	uint64_t orphans;          /* names moved aside (.nvfs-replay) and removed */
 	uint64_t data_records;     /* data records applied */
 	uint64_t missing;          /* objects the log names that SOURCE no longer has */
+	uint64_t recovered;        /* strangers moved to SOURCE/nvfs-recovered */
 	double seconds;
 };
 
@@ -159,7 +160,7 @@ int nvfs_fs_replay(const char *source, struct nvfs_journal *j,
  * not see in lookups; replay refuses to touch a directory of that name that
  * it did not make (it holds NVFS_FS_ORPHANAGE_MARK).
  */
-#define NVFS_FS_ORPHANAGE      ".nvfs-replay"
+#define NVFS_FS_ORPHANAGE      ".nvfs-replay"  /* and ".nvfs-replay.new" */
 #define NVFS_FS_ORPHANAGE_MARK ".nvfs-orphanage"
 
 /* the name of the root's extended attribute that shows the statistics */

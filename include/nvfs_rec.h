@@ -21,7 +21,8 @@
  *   32     16   parent2      RENAME: the destination directory
  *   48     16   id2          RENAME: the object replaced or exchanged, or 0
  *   64     8    a            CREATE: rdev; WRITE, FALLOCATE: offset;
- *                            SETATTR: size
+ *                            SETATTR: size; CANCEL: the cancelled record;
+ *                            MARK: the wall-clock time (ns) of a checkpoint
  *   72     8    b            FALLOCATE: length; SETATTR: atime (ns)
  *   80     8    c            SETATTR: mtime (ns)
  *   88     4    mode         CREATE: type and permission bits; SETATTR: mode
@@ -29,7 +30,8 @@
  *   96     4    gid          CREATE, SETATTR
  *   100    4    flags        UNLINK: 1 for rmdir; RENAME: renameat2 flags;
  *                            FALLOCATE: mode; SETXATTR: XATTR_* flags
- *   104    4    nlink        LINK, UNLINK: id's link count after the change
+ *   104    4    nlink        LINK, UNLINK: id's link count after the change;
+ *                            RENAME: id's link count (a rename keeps it)
  *   108    4    nlink2       RENAME: id2's link count after the change
  *   112    4    valid        SETATTR: NVFS_REC_SET_* bits
  *   116    2    name_len     the name (xattr name for *XATTR)
@@ -40,7 +42,7 @@
  *   128    ...  name, name2, data
  *
  * VALIDITY RULES (nvfs_rec_decode; each failure names its rule)
- *   R1  the type is one of NVFS_REC_*; the payload holds the header and
+ *   R1  the type is one of NVFS_REC_* (CREATE .. MARK); the payload holds the header and
  *       exactly name_len + name2_len + data_len more bytes
  *   R2  reserved is zero; fields a type does not use are zero
  *   R3  names are 1..255 bytes with no '/' or NUL and are not "." or ".."
@@ -57,6 +59,27 @@
  *       RENAME_NOREPLACE | RENAME_EXCHANGE, and EXCHANGE has an id2
  *   R6  identities the type uses are not zero (ino != 0); offsets and
  *       lengths are below 2^63 and offset + length does not overflow
+ *   R7  FALLOCATE's mode is 0, KEEP_SIZE, PUNCH_HOLE|KEEP_SIZE or
+ *       ZERO_RANGE (with or without KEEP_SIZE): the modes whose replay is
+ *       idempotent (COLLAPSE_RANGE and INSERT_RANGE shift data and are
+ *       refused by the file system with EOPNOTSUPP)
+ *
+ * INTENTS AND CANCEL
+ *   A change that destroys data (a shrinking or any size change, O_TRUNC,
+ *   punching or zeroing a range) is logged and committed BEFORE it is
+ *   applied: replaying older writes over a SOURCE that already lost the
+ *   bytes to an unlogged truncate would invent zeros where data was.  If
+ *   the change then fails, a CANCEL record names the intent (a = its
+ *   sequence number) and replay skips it.
+ *
+ * MARK
+ *   Appended after every checkpoint (and after the replay at mount): the
+ *   SOURCE's identity and the time the checkpoint finished.  Every object
+ *   SOURCE holds that was born before that time existed at the checkpoint
+ *   or is named by a later record; one born after it and named by no
+ *   record was made by an operation that never became durable.  Replay
+ *   removes such objects when they are in a journaled name's way, and
+ *   keeps older strangers (SOURCE/nvfs-recovered).
  */
 #ifndef NVFS_REC_H
 #define NVFS_REC_H
@@ -75,6 +98,8 @@ enum nvfs_rec_type {
 	NVFS_REC_FALLOCATE   = 0x4607,
 	NVFS_REC_SETXATTR    = 0x4608,
 	NVFS_REC_REMOVEXATTR = 0x4609,
+	NVFS_REC_CANCEL      = 0x460a, /* an intent that failed: id, a = its seq */
+	NVFS_REC_MARK        = 0x460b, /* a checkpoint: id = SOURCE, a = time */
 };
 
 #define NVFS_REC_HDR_BYTES  128u
@@ -111,6 +136,28 @@ struct nvfs_rec {
 	const void *data;                   /* into the payload (decode) */
 	size_t data_len;
 };
+
+/* fallocate(2) modes (linux/falloc.h), for rule R7 */
+#define NVFS_REC_FALLOC_KEEP_SIZE  0x01
+#define NVFS_REC_FALLOC_PUNCH_HOLE 0x02
+#define NVFS_REC_FALLOC_ZERO_RANGE 0x10
+
+/* nvfs_rec_falloc_mode_ok -- rule R7: a fallocate mode replay can repeat */
+static inline int
+nvfs_rec_falloc_mode_ok(uint32_t mode)
+{
+	return mode == 0 || mode == NVFS_REC_FALLOC_KEEP_SIZE ||
+	       mode == (NVFS_REC_FALLOC_PUNCH_HOLE | NVFS_REC_FALLOC_KEEP_SIZE) ||
+	       mode == NVFS_REC_FALLOC_ZERO_RANGE ||
+	       mode == (NVFS_REC_FALLOC_ZERO_RANGE | NVFS_REC_FALLOC_KEEP_SIZE);
+}
+
+/* nvfs_rec_falloc_destroys -- fallocate mode that discards data (logged first) */
+static inline int
+nvfs_rec_falloc_destroys(uint32_t mode)
+{
+	return (mode & (NVFS_REC_FALLOC_PUNCH_HOLE | NVFS_REC_FALLOC_ZERO_RANGE)) != 0;
+}
 
 /* nvfs_rec_id_eq -- the same object */
 static inline int

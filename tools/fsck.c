@@ -407,7 +407,7 @@ journal_replay(struct fsck *f, struct nvfs_journal *j, struct jcheck *jc)
 		nvfs_warnx("%s: warning: journal: %llu entries are not file system "
 			   "records (types outside %#x..%#x): a mount refuses them", f->path,
 			   (unsigned long long)jc->foreign, NVFS_REC_CREATE,
-			   NVFS_REC_REMOVEXATTR);
+			   NVFS_REC_MARK);
 	return 0;
 }
 

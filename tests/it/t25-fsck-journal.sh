@@ -138,7 +138,7 @@ assert "  ... 64 types listed" test "$(grep -c '^    type ' "$T/.all")" = 64
 lacks "  ... type 164 is in other" "^    type 164:"
 
 # entries that are not file system records: a warning (a mount refuses them)
-shows "  ... foreign types are named" "warning: journal: 70 entries are not file system records \(types outside 0x4601\.\.0x4609\): a mount refuses them$"
+shows "  ... foreign types are named" "warning: journal: 70 entries are not file system records \(types outside 0x4601\.\.0x460b\): a mount refuses them$"
 # a file system record (type 0x4601 = 17921, create) that is not valid: an error
 fresh badrec
 jappend "$T/badrec" 17921:2:100 >/dev/null || fail "jappend bad records"

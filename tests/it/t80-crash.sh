@@ -1,0 +1,403 @@
+#!/bin/bash
+# t80-crash.sh BUILD_DIR -- kill the nvfs daemon (SIGKILL) in the middle of
+# a random workload, remount (which replays the journal) and check that
+# what survived is what the durability mode promises: with durability=op
+# every acknowledged operation, with durability=fsync what each fsync and
+# fsyncdir covered, and in both nothing that was never written
+# (build/nvfs_crashload, from tests/tools/nvfs_crashload.c, makes the
+# workload and checks it; its header has the rules).
+#
+# Each iteration, with a new (empty) SOURCE and mount point and the pmem
+# formatted anew (mkfs.nvfs -f; 256 MiB, a 128 MiB journal): mount with -f
+# in the background (the pid is the daemon), start `nvfs_crashload run`
+# in the mount, SIGKILL the daemon after 20..400 ms, let the workload see
+# the mount go away (it records the operation in flight and exits),
+# fusermount3 -u -z the dead mount, then, by variant,
+#   a  keep SOURCE as the daemon left it;
+#   b  wipe SOURCE (its contents; the directory stays): replay must rebuild
+#      everything from the journal (the first mount had
+#      NVFS_TEST_NO_CHECKPOINT=1, so the whole run is still in it);
+#   c  damage SOURCE at random (delete entries, truncate files), same hook;
+#   d  keep, wipe or damage SOURCE (at random), mount with
+#      NVFS_TEST_REPLAY_DELAY_US (replay sleeps that long before each step
+#      that changes SOURCE: a name put right, a data record applied) and
+#      SIGKILL that mount after 20..800 ms, mostly while it replays (the
+#      summary says how often the kill came before the replay's log line);
+#      then go on as the others;
+# then mount normally (the replay; its log line is printed), verify through
+# the mount, unmount cleanly (mount.nvfs must exit 0), verify SOURCE, and
+# fsck.nvfs -n the pmem.  Variants take turns; the last lines say, per
+# durability mode and variant, how many iterations ran and failed, and the
+# runtime.
+#
+# Environment:
+#   NVFS_CRASH_ITERS     iterations per durability mode (default 50 for op,
+#                        20 for fsync)
+#   NVFS_CRASH_MODES     durability modes (default "op fsync")
+#   NVFS_CRASH_VARIANTS  variants, in turn (default "a b c d")
+#   NVFS_CRASH_SEED      the first iteration's seed (default random); the
+#                        i-th iteration uses SEED+i
+#   NVFS_CRASH_OPS       run exactly this many operations, then kill (no
+#                        operation in flight): replays a failure's state
+#   NVFS_CRASH_KEEP      a directory to copy failed iterations' files into
+#                        (nvfs_crashload apply STATE DIR makes the expected
+#                        tree from a kept state file)
+#   NVFS_CRASH_REPLAY_DELAY_US  the replay delay of variant d (default
+#                        10000: a replay makes 50..150 such steps, so it
+#                        lasts about 0.5..1.5 s)
+#   NVFS_CRASH_DURABILITY  1: pass durability= to mount.nvfs, 0: do not
+#                        (default: 1 if mount.nvfs accepts it).  Without
+#                        it only variant a runs (b, c, d need the journal
+#                        replay), unless NVFS_CRASH_FORCE=1.
+# A failure prints the seed, the command that repeats the iteration, and
+# the checker's report.
+#
+# Needs root, /dev/fuse and fusermount3 (else skipped).  Every mount this
+# test makes is unmounted by its EXIT trap (lazily: killed daemons leave
+# dead mounts), only the processes it started are killed, and every wait
+# has a timeout.
+set -u
+# shellcheck source=tests/it/lib.sh
+. "$(dirname "$0")/lib.sh" || exit 1
+
+if [ "$(id -u)" != 0 ]; then
+	echo "skip: t80 mounts as root"
+	exit 0
+fi
+if [ ! -c /dev/fuse ] || ! command -v fusermount3 >/dev/null; then
+	echo "skip: needs /dev/fuse and fusermount3"
+	exit 0
+fi
+CL=$B/nvfs_crashload
+if [ ! -x "$CL" ]; then
+	fail "$CL is missing: build it first (make)"
+	finish
+fi
+
+# ---- configuration -----------------------------------------------------------
+modes=${NVFS_CRASH_MODES:-op fsync}
+variants=${NVFS_CRASH_VARIANTS:-a b c d}
+fixed_ops=${NVFS_CRASH_OPS:-}
+keep=${NVFS_CRASH_KEEP:-}
+seed0=${NVFS_CRASH_SEED:-$(((RANDOM << 15 | RANDOM) % 1000000000))}
+replay_delay=${NVFS_CRASH_REPLAY_DELAY_US:-10000}
+PMEM_SIZE=256M   # the journal must hold a whole run: NVFS_TEST_NO_CHECKPOINT
+JOURNAL_SIZE=128M
+iters_for() {
+	if [ -n "${NVFS_CRASH_ITERS:-}" ]; then echo "$NVFS_CRASH_ITERS"
+	elif [ "$1" = op ]; then echo 50; else echo 20; fi
+}
+
+# ---- processes and mounts: tracked, always stopped --------------------------
+mnts=""   # mount points this test mounted (dead or alive)
+pids=""   # mount.nvfs processes this test started and has not reaped
+cpids=""  # nvfs_crashload runs (under timeout) not reaped
+# shellcheck disable=SC2317  # called by the EXIT trap
+unmount_all() {
+	local m p
+	for m in $mnts; do lazy_umount "$m"; done
+	for p in $cpids; do kill "$p" 2>/dev/null; done
+	stop_mounts "" "$pids"
+}
+trap 'unmount_all; cleanup' EXIT
+trap 'exit 1' INT TERM HUP
+
+# is_mounted MNT: MNT is in the mount table (also a dead FUSE mount, which
+# mountpoint(1) cannot stat)
+is_mounted() { grep -q " $1 " /proc/mounts; }
+# lazy_umount MNT: detach MNT if mounted, dead or alive
+lazy_umount() {
+	if is_mounted "$1"; then
+		fusermount3 -u -z "$1" 2>/dev/null || umount -l "$1" 2>/dev/null
+	fi
+}
+# drop LIST PID: LIST without PID
+drop() { echo " $1 " | sed "s/ $2 / /g"; }
+# reap PID [SECONDS]: wait up to SECONDS (10) for PID (a child) to end and
+# collect its status in $reaped ("timeout" if it did not end)
+reap() {
+	local p=$1 n=$((${2:-10} * 20)) state
+	reaped=timeout
+	for _ in $(seq "$n"); do
+		state=$(awk '{print $3}' "/proc/$p/stat" 2>/dev/null)
+		[ -z "$state" ] || [ "$state" = Z ] && break
+		sleep 0.05
+	done
+	state=$(awk '{print $3}' "/proc/$p/stat" 2>/dev/null)
+	if [ -z "$state" ] || [ "$state" = Z ]; then
+		wait "$p" 2>/dev/null
+		reaped=$?
+		pids=$(drop "$pids" "$p")
+		cpids=$(drop "$cpids" "$p")
+	fi
+}
+# sleep_ms MS
+sleep_ms() { sleep "$(printf '%d.%03d' $(($1 / 1000)) $(($1 % 1000)))"; }
+
+# mount_opts MODE: the -o options of every mount of an iteration
+mount_opts() {
+	local o="pmem=$P"
+	[ "$durability" = 1 ] && o="$o,durability=$1"
+	echo "$o"
+}
+# spawn_fs LOG MODE [VAR=VALUE...]: mount.nvfs -f SOURCE MNT in the
+# background with those variables in its environment; the daemon's pid in
+# $pid (the mount itself is not waited for)
+spawn_fs() {
+	local log=$1 mode=$2
+	shift 2
+	env "$@" "$MOUNT" "$S" "$M" -f -o "$(mount_opts "$mode")" >"$log" 2>&1 &
+	pid=$!
+	pids="$pids $pid"
+	case " $mnts " in *" $M "*) ;; *) mnts="$mnts $M" ;; esac
+}
+# wait_mounted PID SECONDS: until MNT is mounted; fails if PID exits or
+# SECONDS pass first
+wait_mounted() {
+	for _ in $(seq $(($2 * 20))); do
+		mountpoint -q "$M" && return 0
+		kill -0 "$1" 2>/dev/null || return 1
+		[ "$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null)" = Z ] && return 1
+		sleep 0.05
+	done
+	return 1
+}
+# kill_fs PID: SIGKILL the daemon, reap it, detach its dead mount
+kill_fs() {
+	kill -9 "$1" 2>/dev/null
+	reap "$1" 10
+	lazy_umount "$M"
+}
+# replay_line LOG: what the mount said about the journal and its replay
+replay_line() {
+	grep -iE 'replay' "$1" | tail -1 | sed -e 's/^mount.nvfs: //' -e "s|$T/||g" |
+		cut -c1-200
+}
+
+# damage DIR: delete and truncate at random (from $RANDOM, seeded)
+damage() {
+	local f nd=0 nt=0 sz
+	while IFS= read -r -d '' f; do
+		[ -e "$f" ] || continue # went with its directory
+		if [ -d "$f" ]; then
+			[ $((RANDOM % 6)) = 0 ] && rm -rf "$f" && nd=$((nd + 1))
+			continue
+		fi
+		case $((RANDOM % 4)) in
+		0) rm -f "$f" && nd=$((nd + 1)) ;;
+		1) sz=$(size "$f")
+		   truncate -s $(((RANDOM << 15 | RANDOM) % (sz + 1))) "$f" && nt=$((nt + 1)) ;;
+		esac
+	done < <(find "$1" -mindepth 1 -print0 | sort -z)
+	echo "$nd deleted, $nt truncated"
+}
+# wreck HOW: do to SOURCE what HOW says (keep, wipe, damage); a note
+wreck() {
+	case $1 in
+	keep) echo "SOURCE kept" ;;
+	wipe) find "$S" -mindepth 1 -delete && echo "SOURCE wiped" ;;
+	damage) echo "SOURCE damaged ($(damage "$S"))" ;;
+	esac
+}
+
+# ---- one iteration --------------------------------------------------------------
+declare -A runs=() failed=() midway=()
+# ifail MSG...: this iteration failed; say how to repeat it
+ifail() {
+	local acked
+	fail "$mode/$v seed $seed: $*"
+	[ "$iter_failed" = 1 ] && return
+	iter_failed=1
+	acked=$(grep -c '^R ' "$ST" 2>/dev/null)
+	echo "       reproduce: NVFS_CRASH_SEED=$seed NVFS_CRASH_ITERS=1" \
+		"NVFS_CRASH_MODES=$mode NVFS_CRASH_VARIANTS=$v bash $0 $B"
+	echo "       (or, with the same operations and none in flight:" \
+		"NVFS_CRASH_OPS=${acked:-0} added)"
+}
+# show FILE: a log, indented, at most 40 lines
+show() { [ -s "$1" ] && head -40 "$1" | sed 's/^/       | /'; }
+
+# one_iteration MODE VARIANT SEED N
+one_iteration() {
+	mode=$1 v=$2 seed=$3
+	local n=$4 rc ms how=keep ops inflight note rline crash_env=()
+	I=$T/it S=$T/it/src M=$T/it/mnt P=$T/p.pmem ST=$T/it/state
+	iter_failed=0
+	RANDOM=$seed
+	lazy_umount "$M"
+	rm -rf "$I"
+	mkdir -p "$S" "$M"
+	# one pmem for all iterations, formatted anew each time
+	if ! "$MKFS" -f -s "$PMEM_SIZE" -J "$JOURNAL_SIZE" "$P" >"$I/mkfs.log" 2>&1; then
+		ifail "mkfs.nvfs failed"; show "$I/mkfs.log"; return
+	fi
+	[ "$v" != a ] && crash_env=(NVFS_TEST_NO_CHECKPOINT=1)
+
+	# the workload, killed
+	spawn_fs "$I/mount1.log" "$mode" "${crash_env[@]}"
+	local d1=$pid
+	if ! wait_mounted "$d1" 10; then
+		ifail "the first mount did not come up"; show "$I/mount1.log"
+		kill_fs "$d1"; return
+	fi
+	timeout -k 5 60 "$CL" run -S "$seed" -m "$mode" ${fixed_ops:+-n "$fixed_ops"} \
+		"$M" "$ST" 2>"$I/run.log" &
+	local cl=$!
+	cpids="$cpids $cl"
+	ms=$((20 + RANDOM % 381)) # drawn either way: the draws after it stay the same
+	if [ -n "$fixed_ops" ]; then
+		reap "$cl" 60
+		ms="after op $fixed_ops"
+	else
+		sleep_ms "$ms"
+		ms="after $ms ms"
+	fi
+	kill_fs "$d1"
+	reap "$cl" 65
+	rc=$reaped
+	if [ "$rc" != 0 ]; then
+		ifail "nvfs_crashload run: exit $rc (0: it stopped when the mount went away)"
+		show "$I/run.log"
+		[ "$rc" = timeout ] && kill "$cl" 2>/dev/null && reap "$cl" 10
+		[ "$rc" != 1 ] && return # 1: unexpected results; verify says which
+	fi
+	ops=$(grep -c '^B ' "$ST")
+	inflight=$(awk '$1 == "I" { n = $2; e = $3 } $1 == "B" { b[$2] = $0 }
+		END { if (n) { sub(/^B [0-9]+ /, "", b[n]); print "op " n " " b[n] " (" e ")" } }' "$ST")
+	note="killed $ms, at op $ops${inflight:+, in flight: $inflight}"
+
+	# SOURCE, and for d a replay killed midway
+	case $v in
+	b) how=wipe ;;
+	c) how=damage ;;
+	d) how=$(echo keep wipe damage | cut -d' ' -f$((RANDOM % 3 + 1))) ;;
+	esac
+	note="$note; $(wreck "$how")"
+	if [ "$v" = d ]; then
+		ms=$((20 + RANDOM % 781))
+		spawn_fs "$I/mount-replay.log" "$mode" \
+			NVFS_TEST_REPLAY_DELAY_US="$replay_delay" NVFS_TEST_NO_CHECKPOINT=1
+		local d2=$pid
+		sleep_ms "$ms"
+		kill_fs "$d2"
+		if grep -q 'replayed [0-9]* journal entries' "$I/mount-replay.log"; then
+			note="$note; replay mount killed after $ms ms, after its replay"
+		else
+			note="$note; replay mount killed after $ms ms, before its replay ended"
+			midway[$mode]=$((${midway[$mode]:-0} + 1))
+		fi
+	fi
+
+	# the replay, and the checks
+	spawn_fs "$I/mount2.log" "$mode"
+	local d3=$pid
+	if ! wait_mounted "$d3" 60; then
+		echo "$mode/$v #$n seed $seed: $note"
+		ifail "the remount did not come up"; show "$I/mount2.log"
+		kill_fs "$d3"; return
+	fi
+	rline=$(replay_line "$I/mount2.log")
+	echo "$mode/$v #$n seed $seed: $note; remount: ${rline:-no replay line}"
+	if ! "$CL" verify -m "$mode" "$ST" "$M" >"$I/verify-mnt.log" 2>&1; then
+		ifail "verify through the mount"; show "$I/verify-mnt.log"
+	fi
+	fusermount3 -u "$M"
+	reap "$d3" 30
+	if [ "$reaped" != 0 ]; then
+		ifail "after fusermount3 -u, mount.nvfs: exit $reaped (want 0)"
+		show "$I/mount2.log"
+		[ "$reaped" = timeout ] && kill_fs "$d3"
+	fi
+	lazy_umount "$M"
+	if ! "$CL" verify -m "$mode" "$ST" "$S" >"$I/verify-src.log" 2>&1; then
+		ifail "verify SOURCE after the unmount"; show "$I/verify-src.log"
+	fi
+	if ! "$FSCK" -n "$P" >"$I/fsck.log" 2>&1; then
+		ifail "fsck.nvfs -n: the pmem is not clean after the unmount"
+		show "$I/fsck.log"
+	fi
+}
+
+# iteration MODE VARIANT SEED N: one_iteration, then keep what a failed
+# one left (NVFS_CRASH_KEEP)
+iteration() {
+	one_iteration "$@"
+	if [ "$iter_failed" = 1 ] && [ -n "$keep" ]; then
+		mkdir -p "$keep" && cp -a "$I" "$keep/$mode-$v-$seed" &&
+			cp "$P" "$keep/$mode-$v-$seed/" &&
+			echo "       kept in $keep/$mode-$v-$seed"
+	fi
+}
+
+# ---- does mount.nvfs take durability= yet? ----------------------------------------
+durability=${NVFS_CRASH_DURABILITY:-}
+if [ -z "$durability" ]; then
+	I=$T/probe S=$T/probe/src M=$T/probe/mnt P=$T/probe/p.pmem
+	mkdir -p "$S" "$M"
+	durability=1
+	"$MKFS" -s 32M "$P" >/dev/null 2>&1
+	spawn_fs "$T/probe.log" op
+	if wait_mounted "$pid" 10; then
+		fusermount3 -u "$M"
+		reap "$pid" 10
+	else
+		kill_fs "$pid"
+		if grep -q "durability" "$T/probe.log"; then
+			durability=0
+		else
+			fail "mount.nvfs -o durability=op: does not mount"
+			show "$T/probe.log"
+			finish
+		fi
+	fi
+	rm -rf "$I"
+fi
+if [ "$durability" = 0 ]; then
+	echo "note: mount.nvfs does not take durability= (journaling not in this build):" \
+		"mounting without it"
+	if [ "${NVFS_CRASH_FORCE:-0}" != 1 ]; then
+		v2=""
+		for v in $variants; do [ "$v" = a ] && v2="$v2 a"; done
+		[ "$variants" != "${v2# }" ] &&
+			echo "note: variants other than a need the journal's replay: skipped" \
+				"(NVFS_CRASH_FORCE=1 runs them)"
+		variants=${v2# }
+	fi
+fi
+
+# ---- the loop ------------------------------------------------------------------------
+echo "seed $seed0 (NVFS_CRASH_SEED=$seed0 repeats this run)"
+start=$SECONDS
+read -ra vlist <<<"$variants"
+i=0
+for mode in $modes; do
+	[ ${#vlist[@]} -gt 0 ] || break
+	iters=$(iters_for "$mode")
+	mstart=$SECONDS
+	for n in $(seq "$iters"); do
+		v=${vlist[$(((n - 1) % ${#vlist[@]}))]}
+		# bash reports each SIGKILLed daemon ("line N: PID Killed ..."):
+		# keep those notices out of the output, show anything else
+		iteration "$mode" "$v" $((seed0 + i)) "$n" 2>"$T/stderr"
+		grep -Ev ': line [0-9]+: +[0-9]+ Killed ' "$T/stderr" >&2
+		runs[$mode.$v]=$((${runs[$mode.$v]:-0} + 1))
+		failed[$mode.$v]=$((${failed[$mode.$v]:-0} + iter_failed))
+		i=$((i + 1))
+	done
+	echo "durability=$mode: $iters iterations in $((SECONDS - mstart)) s"
+done
+rm -rf "$T/it" "$T/p.pmem"
+
+declare -A vname=([a]="SOURCE kept" [b]="SOURCE wiped" [c]="SOURCE damaged"
+	[d]="replay killed")
+for mode in $modes; do
+	for v in $variants; do
+		[ -n "${runs[$mode.$v]:-}" ] || continue
+		echo "summary: durability=$mode variant $v (${vname[$v]:-?}):" \
+			"${runs[$mode.$v]} iterations, ${failed[$mode.$v]} failed$(
+			[ "$v" = d ] && echo "; killed before the replay ended:" \
+				"${midway[$mode]:-0}")"
+	done
+done
+echo "runtime: $((SECONDS - start)) s"
+finish
