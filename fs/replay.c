@@ -24,10 +24,13 @@
  *           the place empty, else goes to SOURCE/nvfs-recovered -- replay
  *           never deletes what it cannot prove deleted;
  *        b. every touched place is given its object, parents first:
- *           moved back from the orphanage or from a name the log does not
- *           give it (a directory; a file with more names than its logged
- *           link count), else linked (a file keeping other names), else
- *           made again from its create record (SOURCE lost the create);
+ *           moved back from the orphanage, else linked from another of its
+ *           names (a file keeping names older than the log), else made
+ *           again from its create record (SOURCE lost the create).  An
+ *           object found only at a name the log never touched was renamed
+ *           there by an unlogged operation: it stays there (the state
+ *           with that rename; moving it back could not bring back what
+ *           the rename replaced);
  *        c. the orphanage is emptied: objects whose every name the log
  *           removed, and what replay made and no longer needs, are
  *           removed; anything else found in it goes to
@@ -60,9 +63,12 @@
  *
  * WHAT IT CANNOT KNOW
  *   A file with hard links older than the log, given another name by an
- *   unlogged rename, keeps both names (the rename half applied).  An object
- *   the log names, did not create, and SOURCE no longer has was removed by
- *   an unlogged operation: it is counted (missing) and logged, not invented.
+ *   unlogged rename, keeps both names (the rename half applied).  An
+ *   unlogged rename or exchange that put an object older than the log on a
+ *   journaled name ends with that object in SOURCE/nvfs-recovered, not
+ *   where it was (tests/fs_replay.c, NVFS_TEST_KNOWN_BUGS).  An object the
+ *   log names, did not create, and SOURCE no longer has was removed by an
+ *   unlogged operation: it is counted (missing) and logged, not invented.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -1043,6 +1049,14 @@ place_obj(struct replay *rp, uint32_t p)
 	}
 	uint32_t keep = o->nlink > o->nfinal ? o->nlink - o->nfinal : 0;
 	bool move_it = o->is_dir || orphaned != NO_OBJ || (o->nlink_known && spare > keep);
+	/*
+	 * Found only at names the log never touched, beyond those it keeps:
+	 * an unlogged rename.  Leave it applied (the state with it): moving
+	 * it back cannot bring back what it replaced there (a file older
+	 * than the log: the atomic-replace idiom, rename(b.tmp, b)).
+	 */
+	if (move_it && orphaned == NO_OBJ && src != NO_OBJ)
+		return 0;
 	if (orphaned != NO_OBJ)
 		src = orphaned;
 	if (src == NO_OBJ)
@@ -1356,7 +1370,7 @@ data_fn(void *arg, const struct nvfs_journal_entry *e)
 
 	if (e->type == NVFS_REC_CREATE || e->type == NVFS_REC_LINK ||
 	    e->type == NVFS_REC_UNLINK || e->type == NVFS_REC_RENAME ||
-	    e->type == NVFS_REC_CANCEL)
+	    e->type == NVFS_REC_CANCEL || e->type == NVFS_REC_MARK)
 		return 0;
 	if (nvfs_hmap_get(&rp->cancelled, key_of(e->seq), &one))
 		return 0; /* an intent whose change failed */
