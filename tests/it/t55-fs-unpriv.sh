@@ -3,7 +3,9 @@
 # its own SOURCE with a pmem file it owns (given with pmem=, then the
 # default one under $XDG_STATE_HOME/nvfs), writes and reads through the
 # mount (the data lands in SOURCE, owned by nobody), and unmounts with
-# fusermount3 -u; mount.nvfs then exits 0.
+# fusermount3 -u; mount.nvfs then exits 0.  Then nobody's daemon is killed
+# with its journal full of a run, SOURCE is emptied, and nobody's next
+# mount rebuilds it by replay.
 # The setup needs root.  Stock Debian has /dev/fuse mode 666; some machines
 # have 600, which no unprivileged mount survives: the test then makes it
 # 666, says so, and puts the mode back on exit.  Skipped without root,
@@ -105,4 +107,48 @@ session() {
 
 session "pmem= a file nobody creates" "$U/p.pmem" -o pmem="$U/p.pmem",pmem_size=32M
 session "the default pmem in \$XDG_STATE_HOME/nvfs" "" -o pmem_size=32M
+
+# replay as nobody: the daemon is killed with the whole run in the journal,
+# SOURCE loses everything, and nobody's next mount rebuilds it (no chown:
+# everything is nobody's anyway; a read-only file is written all the same)
+wait_mnt() {
+	for _ in $(seq 100); do
+		grep -q " $U/mnt " /proc/mounts && return 0
+		kill -0 "$1" 2>/dev/null || return 1
+		sleep 0.1
+	done
+	return 1
+}
+as_nobody env NVFS_TEST_NO_CHECKPOINT=1 "$MOUNT" -f "$U/src" "$U/mnt" -o pmem="$U/r.pmem",pmem_size=32M \
+	>"$T/mount.log" 2>&1 &
+pid=$!
+pids="$pids $pid"
+if wait_mnt "$pid"; then
+	ok "replay as nobody: mounted (never checkpointing)"
+	as_nobody sh -c "cd '$U/mnt' && mkdir d && echo one >d/a && mv d/a d/b && echo two >d/a &&
+		echo ro >r && chmod 444 r && ln d/b l && setfattr -n user.k -v v d/b" ||
+		fail "  ... the workload as nobody"
+	kill -9 "$pid"
+	wait "$pid" 2>/dev/null
+	fusermount3 -u -z "$U/mnt" 2>/dev/null
+	find "$U/src" -mindepth 1 -delete
+	as_nobody "$MOUNT" -f "$U/src" "$U/mnt" -o pmem="$U/r.pmem" >"$T/mount.log" 2>&1 &
+	pid=$!
+	pids="$pids $pid"
+	if wait_mnt "$pid"; then
+		cp "$T/mount.log" "$T/.all"
+		shows "  ... nobody's next mount replays" "replayed [0-9]+ journal entries into $U/src .* [1-9][0-9]* objects made again"
+		is "  ... d/a d/b r" "two one ro" echo "$(cat "$U/src/d/a") $(cat "$U/src/d/b") $(cat "$U/src/r")"
+		is "  ... owned by nobody, r read-only" "nobody 444" stat -c '%U %a' "$U/src/r"
+		is "  ... l and d/b one inode, xattr" "2 v" echo "$(stat -c %h "$U/src/l")" \
+			"$(getfattr -n user.k --only-values "$U/src/d/b" 2>/dev/null)"
+		assert "  ... fusermount3 -u" as_nobody fusermount3 -u "$U/mnt"
+	else
+		fail "  ... nobody's remount did not mount:"
+		sed 's/^/       | /' "$T/mount.log"
+	fi
+else
+	fail "replay as nobody: no mount:"
+	sed 's/^/       | /' "$T/mount.log"
+fi
 finish
