@@ -349,16 +349,17 @@ int nvfs_id_at(int dirfd, const char *name, struct nvfs_rec_id *id, uint32_t *nl
 int nvfs_log(struct nvfs_fs *fs, const struct nvfs_rec *r);
 
 /*
- * nvfs_log_intent -- for a change that destroys data (truncate, O_TRUNC,
- * punch/zero a range): append r and commit it, in every durability mode,
- * BEFORE the change is applied (nvfs_rec.h, INTENTS); *seq is its number
- * (0 when nothing is logged).  If the change then fails, nvfs_log_cancel.
- * 0 or -EIO (then do not apply the change).
+ * nvfs_log_destroy -- make a change that destroys data (r describes it)
+ * the safe way, under in's data_lock: r appended and committed first (an
+ * intent, nvfs_rec.h), change(arg) (0 or -errno), then r again with
+ * nvfs_log (a checkpoint between the intent and the change may have
+ * released the intent before the change was durable), or a CANCEL of the
+ * intent, committed, if the change failed.  0 or -errno (the
+ * change's, or -EIO from the journal).
  */
-int nvfs_log_intent(struct nvfs_fs *fs, const struct nvfs_rec *r, uint64_t *seq);
+int nvfs_log_destroy(struct nvfs_fs *fs, struct nvfs_inode *in, const struct nvfs_rec *r,
+		     int (*change)(void *arg), void *arg);
 
-/* nvfs_log_cancel -- the change of intent seq (about in) failed; 0 or -EIO */
-int nvfs_log_cancel(struct nvfs_fs *fs, struct nvfs_inode *in, uint64_t seq);
 
 
 /*
@@ -445,6 +446,15 @@ void nvfs_ll_setlk(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi,
  * descriptor, -1 if none) as the durability mode wants (ops_file.c)
  */
 void nvfs_reply_sync(fuse_req_t req, int fd, int datasync);
+
+/*
+ * nvfs_set_size -- truncate or extend in to size (ops_attr.c), journaled
+ * before it is made (nvfs_log_destroy), through fd (open for writing) or,
+ * with fd -1, a descriptor opened for writing with the thread's
+ * credentials, so that a caller who may not do it fails before anything is
+ * logged.  in's data_lock held.  0 or -errno.
+ */
+int nvfs_set_size(struct nvfs_fs *fs, struct nvfs_inode *in, int fd, off_t size);
 
 /* nvfs_plocks_drop -- close every POSIX lock owner of an inode being freed */
 void nvfs_plocks_drop(struct nvfs_inode *in);

@@ -131,9 +131,9 @@ nvfs_log(struct nvfs_fs *fs, const struct nvfs_rec *r)
 	return seq < 0 ? (int)seq : 0;
 }
 
-/* nvfs_log_intent -- append and commit r before the change it describes */
-int
-nvfs_log_intent(struct nvfs_fs *fs, const struct nvfs_rec *r, uint64_t *seq)
+/* log_intent -- append and commit r before the change it describes */
+static int
+log_intent(struct nvfs_fs *fs, const struct nvfs_rec *r, uint64_t *seq)
 {
 	*seq = 0;
 	if (!fs->journal)
@@ -145,17 +145,40 @@ nvfs_log_intent(struct nvfs_fs *fs, const struct nvfs_rec *r, uint64_t *seq)
 	return 0;
 }
 
-/* nvfs_log_cancel -- the change of intent seq failed: replay must skip it */
-int
-nvfs_log_cancel(struct nvfs_fs *fs, struct nvfs_inode *in, uint64_t seq)
+/* log_cancel -- the change of intent seq failed: replay must skip it */
+static int
+log_cancel(struct nvfs_fs *fs, struct nvfs_inode *in, uint64_t seq)
 {
 	struct nvfs_rec r = { .type = NVFS_REC_CANCEL, .id = nvfs_id_of(in), .a = seq };
 	uint64_t s;
 
 	if (!fs->journal || !seq)
 		return 0;
-	return nvfs_log_intent(fs, &r, &s); /* committed in every mode */
+	return log_intent(fs, &r, &s); /* committed in every mode */
 }
+
+/* nvfs_log_destroy -- intent, change, then the record again (or CANCEL) */
+int
+nvfs_log_destroy(struct nvfs_fs *fs, struct nvfs_inode *in, const struct nvfs_rec *r,
+		 int (*change)(void *arg), void *arg)
+{
+	uint64_t intent;
+	int rc;
+
+	if ((rc = log_intent(fs, r, &intent)) < 0)
+		return rc;
+	if ((rc = change(arg)) < 0) {
+		log_cancel(fs, in, intent); /* its failure is logged; rc is the news */
+		return rc;
+	}
+	/*
+	 * Again, now that the change is made: a checkpoint between the intent
+	 * and the change may have released the intent (its syncfs came too
+	 * early to make the change durable); this one comes after.
+	 */
+	return nvfs_log(fs, r);
+}
+
 
 /*
  * nvfs_log_sync -- commit everything appended: one persist however much is

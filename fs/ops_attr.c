@@ -76,8 +76,9 @@ set_times(const struct nvfs_inode *in, int fd, const struct stat *attr, int to_s
 }
 
 /*
- * do_setattr -- apply what to_set names, in the order owner, mode, size,
- * times (chown clears set-ID bits, so a mode set with it comes after)
+ * do_setattr -- apply what to_set names but the size (set_size), in the
+ * order owner, mode, times (chown clears set-ID bits, so a mode set with it
+ * comes after)
  */
 static int
 do_setattr(const struct nvfs_inode *in, const struct stat *attr, int to_set,
@@ -95,11 +96,6 @@ do_setattr(const struct nvfs_inode *in, const struct stat *attr, int to_set,
 	}
 	if (to_set & FUSE_SET_ATTR_MODE) {
 		if ((fd >= 0 ? fchmod(fd, attr->st_mode) : chmod(path, attr->st_mode)) < 0)
-			return -errno;
-	}
-	if (to_set & FUSE_SET_ATTR_SIZE) {
-		if ((fd >= 0 ? ftruncate(fd, attr->st_size) :
-		     truncate(path, attr->st_size)) < 0)
 			return -errno;
 	}
 	if (to_set & (FUSE_SET_ATTR_ATIME | FUSE_SET_ATTR_MTIME |
@@ -161,6 +157,39 @@ log_setattr(struct nvfs_fs *fs, struct nvfs_inode *in, const struct stat *st, in
 	return nvfs_log(fs, &r);
 }
 
+/* do_ftruncate -- nvfs_log_destroy's change for set_size */
+struct ftruncate_arg {
+	int fd;
+	off_t size;
+};
+
+static int
+do_ftruncate(void *arg)
+{
+	const struct ftruncate_arg *t = arg;
+
+	return ftruncate(t->fd, t->size) < 0 ? -errno : 0;
+}
+
+/* nvfs_set_size -- truncate or extend, journaled before it is made */
+int
+nvfs_set_size(struct nvfs_fs *fs, struct nvfs_inode *in, int fd, off_t size)
+{
+	struct nvfs_rec r = {
+		.type = NVFS_REC_SETATTR, .id = nvfs_id_of(in), .valid = NVFS_REC_SET_SIZE,
+		.a = (uint64_t)size,
+	};
+	struct ftruncate_arg t = { .fd = fd, .size = size };
+	int rc;
+
+	if (fd < 0 && (t.fd = nvfs_reopen(fs, in, O_WRONLY)) < 0)
+		return t.fd;
+	rc = nvfs_log_destroy(fs, in, &r, do_ftruncate, &t);
+	if (fd < 0)
+		close(t.fd);
+	return rc;
+}
+
 /* nvfs_ll_setattr -- chown, chmod, truncate, utimens; replies the new stat */
 void
 nvfs_ll_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set,
@@ -172,20 +201,16 @@ nvfs_ll_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set,
 	int rc;
 
 	struct nvfs_fs *fs = nvfs_fs_of(req);
-	struct nvfs_rec size = {
-		.type = NVFS_REC_SETATTR, .id = nvfs_id_of(in), .valid = NVFS_REC_SET_SIZE,
-		.a = (uint64_t)attr->st_size,
-	};
-	uint64_t intent = 0;
 
 	pthread_mutex_lock(&in->data_lock);
-	/* a size change destroys data: logged before it is made (nvfs_rec.h) */
-	rc = to_set & FUSE_SET_ATTR_SIZE ? nvfs_log_intent(fs, &size, &intent) : 0;
-	if (rc == 0 && (rc = nvfs_cred_enter(req, &c)) == 0) {
-		rc = do_setattr(in, attr, to_set, fi);
+	if ((rc = nvfs_cred_enter(req, &c)) == 0) {
+		/* the size first, on its own: it destroys data (nvfs_rec.h) */
+		if (to_set & FUSE_SET_ATTR_SIZE)
+			rc = nvfs_set_size(fs, in, fi && nvfs_file_of(fi)->accmode != O_RDONLY ?
+					   nvfs_file_of(fi)->fd : -1, attr->st_size);
+		if (rc == 0)
+			rc = do_setattr(in, attr, to_set & ~FUSE_SET_ATTR_SIZE, fi);
 		nvfs_cred_leave(&c);
-		if (rc < 0)
-			nvfs_log_cancel(fs, in, intent);
 	}
 	if (rc == 0)
 		rc = stat_inode(in, fi, &st);

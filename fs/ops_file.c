@@ -120,31 +120,20 @@ log_create(struct nvfs_fs *fs, struct nvfs_inode *dir, struct nvfs_inode *in,
 }
 
 /*
- * open_existing -- open an existing name in dir with flags; with O_TRUNC
- * the truncation is logged first (an intent, nvfs_rec.h) and cancelled if
- * the open fails.  The descriptor or -errno.
+ * truncate_opened -- the O_TRUNC of an open: the file was opened without it
+ * (so that a caller who may not open it fails before anything is logged),
+ * and is emptied now, journaled first (nvfs_set_size).  fd: the open file,
+ * used if it is open for writing.  Caller's credentials.  0 or -errno.
  */
 static int
-open_existing(struct nvfs_fs *fs, struct nvfs_inode *dir, const char *name, int flags)
+truncate_opened(struct nvfs_fs *fs, struct nvfs_inode *in, int fd, int flags)
 {
-	struct nvfs_rec r = { .type = NVFS_REC_SETATTR, .valid = NVFS_REC_SET_SIZE };
-	uint64_t intent = 0;
-	int fd, rc;
+	int rc;
 
-	if ((flags & O_TRUNC) && nvfs_id_at(dir->fd, name, &r.id, NULL) == 0 &&
-	    (rc = nvfs_log_intent(fs, &r, &intent)) < 0)
-		return rc;
-	fd = openat(dir->fd, name, flags | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0) {
-		rc = -errno;
-		if (intent) {
-			struct nvfs_rec c = { .type = NVFS_REC_CANCEL, .id = r.id, .a = intent };
-			uint64_t s;
-			nvfs_log_intent(fs, &c, &s);
-		}
-		return rc;
-	}
-	return fd;
+	pthread_mutex_lock(&in->data_lock);
+	rc = nvfs_set_size(fs, in, (flags & O_ACCMODE) != O_RDONLY ? fd : -1, 0);
+	pthread_mutex_unlock(&in->data_lock);
+	return rc;
 }
 
 /*
@@ -170,13 +159,11 @@ do_create(fuse_req_t req, struct nvfs_inode *dir, const char *name, mode_t mode,
 		return -EPERM;
 	fd = openat(dir->fd, name, flags | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
 	if (fd < 0 && errno == EEXIST && !(fi->flags & O_EXCL)) {
-		made = false;
-		fd = open_existing(fs, dir, name, flags);
-	} else if (fd < 0) {
-		fd = -errno;
+		made = false; /* O_TRUNC comes after, journaled (truncate_opened) */
+		fd = openat(dir->fd, name, (flags & ~O_TRUNC) | O_NOFOLLOW | O_CLOEXEC);
 	}
 	if (fd < 0)
-		return fd;
+		return -errno;
 	snprintf(name_fd, sizeof(name_fd), "%d", fd);
 	opath = openat(fs->proc_fd, name_fd, O_PATH | O_CLOEXEC); /* the same inode */
 	if (opath < 0 || fstat(fd, &st) < 0) {
@@ -193,7 +180,14 @@ do_create(fuse_req_t req, struct nvfs_inode *dir, const char *name, mode_t mode,
 		unlinkat(dir->fd, name, 0);
 		return rc;
 	}
-	if ((rc = log_create(fs, dir, in, name, &st, made)) < 0) {
+	if ((rc = made ? log_create(fs, dir, in, name, &st, made) :
+		  flags & O_TRUNC ? truncate_opened(fs, in, fd, flags) : 0) < 0) {
+		nvfs_itab_forget(&fs->itab, in, 1);
+		close(fd);
+		return rc;
+	}
+	if (!made && (flags & O_TRUNC) && fstat(fd, &st) < 0) {
+		rc = -errno;
 		nvfs_itab_forget(&fs->itab, in, 1);
 		close(fd);
 		return rc;
@@ -252,28 +246,15 @@ nvfs_ll_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	struct nvfs_cred c;
 	int fd, rc;
 
-	struct nvfs_rec trunc = {
-		.type = NVFS_REC_SETATTR, .id = nvfs_id_of(in), .valid = NVFS_REC_SET_SIZE,
-	};
-	uint64_t intent = 0;
-
-	/* O_TRUNC destroys data: logged before it happens (nvfs_rec.h) */
-	if (flags & O_TRUNC) {
-		pthread_mutex_lock(&in->data_lock);
-		if ((rc = nvfs_log_intent(fs, &trunc, &intent)) < 0) {
-			pthread_mutex_unlock(&in->data_lock);
-			fuse_reply_err(req, -rc);
-			return;
-		}
-	}
+	/* O_TRUNC comes after the open, journaled first (truncate_opened) */
 	if ((fd = nvfs_cred_enter(req, &c)) == 0) {
-		fd = nvfs_reopen(fs, in, flags);
+		fd = nvfs_reopen(fs, in, flags & ~O_TRUNC);
+		if (fd >= 0 && (flags & O_TRUNC) && (rc = truncate_opened(fs, in, fd, flags)) < 0) {
+			close(fd);
+			fd = rc;
+		}
 		nvfs_cred_leave(&c);
 	}
-	if (fd < 0)
-		nvfs_log_cancel(fs, in, intent);
-	if (flags & O_TRUNC)
-		pthread_mutex_unlock(&in->data_lock);
 	if (fd < 0) {
 		fuse_reply_err(req, -fd);
 		return;
@@ -486,6 +467,20 @@ nvfs_ll_fsync(fuse_req_t req, fuse_ino_t ino, int datasync, struct fuse_file_inf
 	nvfs_reply_sync(req, nvfs_file_of(fi)->fd, datasync);
 }
 
+/* do_fallocate -- the change of a fallocate (nvfs_log_destroy's form) */
+struct fallocate_arg {
+	int fd, mode;
+	off_t offset, length;
+};
+
+static int
+do_fallocate(void *arg)
+{
+	const struct fallocate_arg *a = arg;
+
+	return fallocate(a->fd, a->mode, a->offset, a->length) < 0 ? -errno : 0;
+}
+
 /* nvfs_ll_fallocate -- fallocate(2) with its mode (punch hole, zero range...) */
 void
 nvfs_ll_fallocate(fuse_req_t req, fuse_ino_t ino, int mode, off_t offset, off_t length,
@@ -493,13 +488,13 @@ nvfs_ll_fallocate(fuse_req_t req, fuse_ino_t ino, int mode, off_t offset, off_t 
 {
 	struct nvfs_file *f = nvfs_file_of(fi);
 	struct nvfs_inode *in = f->inode;
+	struct fallocate_arg a = { .fd = f->fd, .mode = mode, .offset = offset,
+				   .length = length };
 	struct nvfs_rec r = {
 		.type = NVFS_REC_FALLOCATE, .id = nvfs_id_of(in), .flags = (uint32_t)mode,
 		.a = (uint64_t)offset, .b = (uint64_t)length,
 	};
 	struct nvfs_fs *fs = nvfs_fs_of(req);
-	bool destroys = nvfs_rec_falloc_destroys((uint32_t)mode);
-	uint64_t intent = 0;
 	int rc;
 
 	(void)ino;
@@ -509,13 +504,10 @@ nvfs_ll_fallocate(fuse_req_t req, fuse_ino_t ino, int mode, off_t offset, off_t 
 		return;
 	}
 	pthread_mutex_lock(&in->data_lock);
-	/* punching or zeroing destroys data: logged before (nvfs_rec.h) */
-	rc = destroys ? nvfs_log_intent(fs, &r, &intent) : 0;
-	if (rc == 0 && fallocate(f->fd, mode, offset, length) < 0) {
-		rc = -errno;
-		nvfs_log_cancel(fs, in, intent);
-	}
-	if (rc == 0 && !destroys)
+	/* punching or zeroing destroys data: journaled before (nvfs_rec.h) */
+	if (nvfs_rec_falloc_destroys((uint32_t)mode))
+		rc = nvfs_log_destroy(fs, in, &r, do_fallocate, &a);
+	else if ((rc = do_fallocate(&a)) == 0)
 		rc = nvfs_log(fs, &r);
 	pthread_mutex_unlock(&in->data_lock);
 	fuse_reply_err(req, -rc);

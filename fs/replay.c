@@ -93,8 +93,10 @@
 #define ORPHANAGE_NEW NVFS_FS_ORPHANAGE ".new"
 #define MARK          NVFS_FS_ORPHANAGE_MARK
 #define MADE_LIST     "made"
+#define MADE_TMP      "made-"        /* in the orphanage: being made again */
 #define RECOVERED     "nvfs-recovered"
 #define MAX_DEPTH     100000        /* directory nesting replay follows */
+#define FD_CACHE_MAX  256           /* cached directory descriptors */
 #define NO_OBJ        UINT32_MAX
 
 /* a name of an object in SOURCE now: (directory object, name) */
@@ -116,6 +118,8 @@ struct obj {
 	bool nlink_known;
 	bool warned;                     /* missing: said once */
 	uint32_t nlink;                  /* after its last name record */
+	uint64_t life_seq;               /* its last CREATE: older records are of an
+					  * earlier object with the same identity */
 	uint32_t mode, uid, gid;         /* create record */
 	uint64_t rdev;
 	char *target;                    /* symlink */
@@ -150,9 +154,9 @@ struct replay {
 	uint32_t root, orph, recov;      /* object indexes; NO_OBJ if none */
 	int made_fd;                     /* the orphanage's "made" list, or -1 */
 	unsigned cached_fds;
+	uint64_t skipped;                /* records that could not be applied */
 	unsigned delay_us;               /* NVFS_TEST_REPLAY_DELAY_US */
 	uint64_t seq;                    /* the record being applied, for messages */
-	uint64_t since;                  /* the first MARK's time; 0: none */
 	int err;
 };
 
@@ -386,7 +390,10 @@ statx_id(int fd, const char *name, struct nvfs_rec_id *id, mode_t *mode)
 	return 0;
 }
 
-/* flush_fds -- close every cached directory descriptor (too many open) */
+/*
+ * flush_fds -- close every cached directory descriptor; only between two
+ * steps (trim_fds), never while a caller holds one
+ */
 static void
 flush_fds(struct replay *rp)
 {
@@ -439,12 +446,6 @@ dir_fd(struct replay *rp, uint32_t d)
 		struct nvfs_rec_id id;
 		int fd = openat(parent, o->locs[0].name,
 				O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-		if (fd < 0 && errno == EMFILE && rp->cached_fds) {
-			/* keep what this chain needs: reopen from the top */
-			free(chain);
-			flush_fds(rp);
-			return dir_fd(rp, d);
-		}
 		if (fd < 0) {
 			rc = -errno;
 			goto out;
@@ -462,6 +463,14 @@ dir_fd(struct replay *rp, uint32_t d)
 out:
 	free(chain);
 	return rc;
+}
+
+/* trim_fds -- keep the cache of directory descriptors bounded (between steps) */
+static void
+trim_fds(struct replay *rp)
+{
+	if (rp->cached_fds > FD_CACHE_MAX)
+		flush_fds(rp);
 }
 
 /* dir_fd_or_fail -- dir_fd with a message on failure */
@@ -544,6 +553,13 @@ names_fn(void *arg, const struct nvfs_journal_entry *e)
 		if ((p = ref(rp, r.parent)) == NO_OBJ)
 			return fail(rp, ENOMEM, "out of memory");
 		struct obj *o = &rp->objs[x];
+		/*
+		 * An identity can come back: a file system may give a new object
+		 * the inode number (and, with a coarse clock, the btime) of one
+		 * the log removed.  The records before this CREATE are the old
+		 * one's.
+		 */
+		o->life_seq = e->seq;
 		o->born = true;
 		o->is_dir = S_ISDIR(r.mode);
 		o->mode = r.mode;
@@ -585,8 +601,6 @@ names_fn(void *arg, const struct nvfs_journal_entry *e)
 		if (real(rp, x) != rp->root)
 			return fail(rp, EXDEV, "the journal was written for another SOURCE "
 				    "directory (its root is not this one)");
-		if (!rp->since)
-			rp->since = r.a;
 		break;
 	default:
 		break; /* data: pass 2 */
@@ -873,15 +887,6 @@ known(const struct replay *rp, uint32_t obj)
 	return rp->objs[obj].referenced || rp->objs[obj].made;
 }
 
-/*
- * young -- an object born after the log's first MARK (nvfs_rec.h): if no
- * record names it, the operation that made it never became durable
- */
-static bool
-young(const struct replay *rp, struct nvfs_rec_id id)
-{
-	return rp->since && id.stamp && id.stamp >= rp->since;
-}
 
 /* orphan -- move obj away from (dir, name): to the orphanage, or (a stranger) to
  * nvfs-recovered */
@@ -940,42 +945,57 @@ static int
 make_again(struct replay *rp, uint32_t obj, uint32_t dir, const char *name)
 {
 	const struct obj *o = &rp->objs[obj];
-	uint32_t mode = o->mode, uid = o->uid, gid = o->gid;
+	uint32_t mode = o->mode, uid = o->uid, gid = o->gid, orph;
+	uint64_t rdev = o->rdev;
+	char *target = o->target;
 	struct nvfs_rec_id id;
-	char buf[512];
-	int at = dir_fd_or_fail(rp, dir), rc = 0, fd;
+	char buf[512], tmp[64];
+	int rc = 0, fd, at, ofd;
 
-	if (at < 0)
-		return at;
+	/*
+	 * Made in the orphanage under a MADE_TMP name, listed, then renamed
+	 * into place: a crash at any point leaves either a MADE_TMP entry or
+	 * a listed identity, both replay's own, never a stranger.
+	 */
+	if ((rc = orphanage(rp, &orph)) < 0 || (ofd = dir_fd_or_fail(rp, orph)) < 0)
+		return rp->err;
+	/* unique per run: a killed run's leftovers are purged with the rest */
+	snprintf(tmp, sizeof(tmp), MADE_TMP "%ld-%" PRIu64, (long)getpid(),
+		 rp->rep->recreated);
 	switch (mode & S_IFMT) {
 	case S_IFDIR:
-		rc = mkdirat(at, name, mode & 07777);
+		rc = mkdirat(ofd, tmp, mode & 07777);
 		break;
 	case S_IFLNK:
-		rc = symlinkat(o->target ? o->target : "", at, name);
+		rc = symlinkat(target ? target : "", ofd, tmp);
 		break;
 	case S_IFREG:
-		fd = openat(at, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+		fd = openat(ofd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
 			    mode & 07777);
 		rc = fd < 0 ? -1 : close(fd);
 		break;
 	default:
-		rc = mknodat(at, name, mode, (dev_t)o->rdev);
+		rc = mknodat(ofd, tmp, mode, (dev_t)rdev);
 		break;
 	}
 	if (rc < 0)
 		return fail(rp, errno, "cannot make %s/%s again: %s",
 			    name_of(rp, dir, buf, sizeof(buf)), name, strerror(errno));
-	if (statx_id(at, name, &id, NULL) < 0)
-		return fail(rp, errno, "%s: %s", name, strerror(errno));
+	if (statx_id(ofd, tmp, &id, NULL) < 0)
+		return fail(rp, errno, "%s: %s", tmp, strerror(errno));
 	if ((rc = made_note(rp, id)) < 0)
 		return rc;
 	/* owner first: chown clears set-ID bits, the mode puts them back */
-	if (geteuid() == 0 && fchownat(at, name, uid, gid, AT_SYMLINK_NOFOLLOW) < 0)
+	if (geteuid() == 0 && fchownat(ofd, tmp, uid, gid, AT_SYMLINK_NOFOLLOW) < 0)
 		return fail(rp, errno, "cannot give %s to %u:%u: %s", name, uid, gid,
 			    strerror(errno));
-	if (!S_ISLNK(mode) && fchmodat(at, name, mode & 07777, 0) < 0)
+	if (!S_ISLNK(mode) && fchmodat(ofd, tmp, mode & 07777, 0) < 0)
 		return fail(rp, errno, "cannot chmod %s: %s", name, strerror(errno));
+	if ((at = dir_fd_or_fail(rp, dir)) < 0)
+		return at;
+	if (renameat2(ofd, tmp, at, name, RENAME_NOREPLACE) < 0)
+		return fail(rp, errno, "cannot move %s made again to %s/%s: %s", tmp,
+			    name_of(rp, dir, buf, sizeof(buf)), name, strerror(errno));
 	/* the new backing object stands for the logged one */
 	uint32_t alias = obj_get(rp, id);
 	if (alias == NO_OBJ)
@@ -1100,8 +1120,9 @@ purge(struct replay *rp, int at, const char *name, unsigned depth)
 	if (depth == 1 && (!strcmp(name, MARK) || !strcmp(name, MADE_LIST)))
 		return 0;
 	uint64_t one;
-	bool made_before = nvfs_hmap_get(&rp->made_ids, id_hash(id), &one);
-	if (depth > 0 && !made_before && !young(rp, id) && (i == NO_OBJ || !known(rp, i))) {
+	bool made_before = nvfs_hmap_get(&rp->made_ids, id_hash(id), &one) ||
+			   (depth == 1 && !strncmp(name, MADE_TMP, strlen(MADE_TMP)));
+	if (depth > 0 && !made_before && (i == NO_OBJ || !known(rp, i))) {
 		int rfd;
 		if (rp->recov == NO_OBJ && (rc = top_dir(rp, RECOVERED, &rp->recov)) < 0)
 			return rc;
@@ -1172,6 +1193,7 @@ names(struct replay *rp)
 	}
 	/* a. empty the places that hold something else */
 	for (uint32_t p = 0; p < rp->nplaces; p++) {
+		trim_fds(rp);
 		struct place *pl = &rp->places[p];
 		rp->seq = pl->seq;
 		if ((rc = occupant(rp, pl->dir, pl->name, &cur)) < 0)
@@ -1182,8 +1204,17 @@ names(struct replay *rp)
 			pl->done = true; /* an unlogged change put it there: it stays */
 			continue;
 		}
-		if (!known(rp, cur) && young(rp, rp->objs[cur].id))
-			rp->objs[cur].made = true; /* never durable: may go */
+		/*
+		 * The log leaves here an object it did not create and SOURCE no
+		 * longer has: an unlogged operation removed it (often the very
+		 * rename that put cur here).  It cannot come back: cur stays,
+		 * the state with that operation.
+		 */
+		uint32_t fin = pl->final;
+		if (fin != NO_OBJ && !rp->objs[fin].nlocs && !rp->objs[fin].born) {
+			pl->done = true;
+			continue;
+		}
 		char name[NVFS_REC_NAME_MAX + 1];
 		snprintf(name, sizeof(name), "%s", pl->name);
 		if ((rc = orphan(rp, cur, pl->dir, name)) < 0)
@@ -1201,6 +1232,7 @@ names(struct replay *rp)
 				pending = p;
 				continue;
 			}
+			trim_fds(rp);
 			if ((rc = place_obj(rp, p)) < 0)
 				return rc;
 			rp->places[p].done = progress = true;
@@ -1313,11 +1345,40 @@ apply_setattr(const struct nvfs_rec *r, int at, const char *name, mode_t type)
 	return 0;
 }
 
+/*
+ * xattr_call -- set or remove an xattr of name in at; a read-only file of
+ * the daemon's own user is made writable for it, as open_obj does (the
+ * caller puts its mode back)
+ */
+static int
+xattr_call(const struct nvfs_rec *r, int at, const char *name)
+{
+	char xpath[64];
+	struct stat st;
+	int fd, rc = 0;
+
+	/* the xattr calls have no *at form: through an O_PATH descriptor */
+	if ((fd = openat(at, name, O_PATH | O_NOFOLLOW | O_CLOEXEC)) < 0)
+		return -errno;
+	nvfs_proc_path(fd, xpath);
+	for (int tries = 0; tries < 2; tries++) {
+		if (r->type == NVFS_REC_SETXATTR)
+			rc = setxattr(xpath, r->name, r->data, r->data_len, 0) < 0 ? -errno : 0;
+		else
+			rc = removexattr(xpath, r->name) < 0 && errno != ENODATA ? -errno : 0;
+		if (rc != -EACCES || tries || fstat(fd, &st) < 0 || S_ISLNK(st.st_mode) ||
+		    st.st_uid != geteuid() ||
+		    fchmodat(at, name, (st.st_mode & 07777) | S_IWUSR, 0) < 0)
+			break;
+	}
+	close(fd);
+	return rc;
+}
+
 /* apply_data -- one data record on name in directory at */
 static int
 apply_data(const struct nvfs_rec *r, int at, const char *name)
 {
-	char xpath[64];
 	struct stat st;
 	int fd, rc = 0;
 
@@ -1327,7 +1388,7 @@ apply_data(const struct nvfs_rec *r, int at, const char *name)
 	case NVFS_REC_WRITE:
 	case NVFS_REC_FALLOCATE:
 		if (!S_ISREG(st.st_mode))
-			return -EINVAL;
+			return -EINVAL; /* another object now has the identity */
 		if ((fd = open_obj(at, name)) < 0)
 			return fd;
 		if (r->type == NVFS_REC_WRITE) {
@@ -1342,19 +1403,27 @@ apply_data(const struct nvfs_rec *r, int at, const char *name)
 		return apply_setattr(r, at, name, st.st_mode & S_IFMT);
 	case NVFS_REC_SETXATTR:
 	case NVFS_REC_REMOVEXATTR:
-		/* the xattr calls have no *at form: through an O_PATH descriptor */
-		if ((fd = openat(at, name, O_PATH | O_NOFOLLOW | O_CLOEXEC)) < 0)
-			return -errno;
-		nvfs_proc_path(fd, xpath);
-		if (r->type == NVFS_REC_SETXATTR)
-			rc = setxattr(xpath, r->name, r->data, r->data_len, 0) < 0 ? -errno : 0;
-		else if (removexattr(xpath, r->name) < 0 && errno != ENODATA)
+		rc = xattr_call(r, at, name);
+		/* a mode made writable for the call is the file's own again */
+		if (!S_ISLNK(st.st_mode) && !(st.st_mode & S_IWUSR) &&
+		    fchmodat(at, name, st.st_mode & 07777, 0) < 0 && rc == 0)
 			rc = -errno;
-		close(fd);
 		return rc;
 	default:
 		return 0;
 	}
+}
+
+/*
+ * transient -- an error that may go away (space, I/O, memory): replay
+ * stops and keeps the journal; any other (permissions, a type that is not
+ * the record's) is the record's and is skipped, loudly
+ */
+static bool
+transient(int err)
+{
+	return err == -ENOSPC || err == -EIO || err == -ENOMEM || err == -EDQUOT ||
+	       err == -EROFS || err == -EMFILE || err == -ENFILE;
 }
 
 /* data_fn -- pass 2 over one entry */
@@ -1376,13 +1445,23 @@ data_fn(void *arg, const struct nvfs_journal_entry *e)
 		return 0; /* an intent whose change failed */
 	if (decode(rp, e, &r) < 0)
 		return rp->err;
+	trim_fds(rp);
 	x = obj_find(rp, r.id);
 	id_text(r.id, idt);
-	if (x == NO_OBJ || !rp->objs[x].nlocs) {
-		/* no name left: nobody can see its data (or removed unlogged) */
-		if (x != NO_OBJ && !rp->objs[x].nfinal && !rp->objs[x].warned &&
-		    !(rp->objs[x].nlink_known && rp->objs[x].nlink == 0)) {
-			rp->objs[x].warned = true;
+	if (x == NO_OBJ)
+		return 0;
+	struct obj *o = &rp->objs[x];
+	/*
+	 * Records of an earlier object with this identity (before its last
+	 * CREATE), or of one the log leaves with no name: whatever has the
+	 * identity now is another object (an inode number reused), or nothing
+	 */
+	if (e->seq < o->life_seq || (o->nlink_known && o->nlink == 0 && !o->nfinal))
+		return 0;
+	if (!o->nlocs) {
+		/* no name left: removed by an operation that was not journaled */
+		if (!o->nfinal && !o->warned) {
+			o->warned = true;
 			rp->rep->missing++;
 			fuse_log(FUSE_LOG_WARNING, "replay: object %s, which the journal "
 				 "writes to, is not in SOURCE: an operation that removed it "
@@ -1392,19 +1471,26 @@ data_fn(void *arg, const struct nvfs_journal_entry *e)
 	}
 	if (rp->delay_us)
 		usleep(rp->delay_us);
-	struct obj *o = &rp->objs[x];
 	if (o->is_root) {
-		at = rp->src;
-		rc = apply_data(&r, at, ".");
+		rc = apply_data(&r, rp->src, ".");
 	} else {
 		if ((at = dir_fd_or_fail(rp, o->locs[0].dir)) < 0)
 			return at;
 		rc = apply_data(&r, at, o->locs[0].name);
 	}
-	if (rc < 0)
-		return fail(rp, -rc, "cannot apply a %s record to %s (object %s): %s",
+	if (rc < 0 && transient(rc))
+		return fail(rp, -rc, "cannot apply a %s record to %s (object %s): %s; the "
+			    "journal is kept, mount again once that is fixed",
 			    nvfs_rec_type_name(r.type), name_of(rp, x, buf, sizeof(buf)),
 			    idt, strerror(-rc));
+	if (rc < 0) {
+		rp->skipped++;
+		fuse_log(FUSE_LOG_WARNING, "replay: entry %" PRIu64 ": cannot apply a %s "
+			 "record to %s (object %s): %s; skipped, that change is lost\n",
+			 e->seq, nvfs_rec_type_name(r.type), name_of(rp, x, buf, sizeof(buf)),
+			 idt, strerror(-rc));
+		return 0;
+	}
 	rp->rep->data_records++;
 	return 0;
 }
@@ -1523,6 +1609,7 @@ nvfs_fs_replay(const char *source, struct nvfs_journal *j, struct nvfs_fs_replay
 		rc = nvfs_journal_checkpoint(j, rep->last_seq);
 	if (rc == 0)
 		orphanage_remove(rp.src);
+	rep->skipped = rp.skipped;
 	replay_free(&rp);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	rep->seconds = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;

@@ -61,6 +61,7 @@ struct nvfs_fs_replay_report {
 	uint64_t data_records;     /* data records applied */
 	uint64_t missing;          /* objects the log names that SOURCE no longer has */
 	uint64_t recovered;        /* strangers moved to SOURCE/nvfs-recovered */
+	uint64_t skipped;          /* records that could not be applied (logged) */
 	double seconds;
 };
 

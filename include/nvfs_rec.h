@@ -70,16 +70,16 @@
  *   applied: replaying older writes over a SOURCE that already lost the
  *   bytes to an unlogged truncate would invent zeros where data was.  If
  *   the change then fails, a CANCEL record names the intent (a = its
- *   sequence number) and replay skips it.
+ *   sequence number) and replay skips it.  The change is logged once more
+ *   after it is made (nvfs_log_destroy): a checkpoint between the intent
+ *   and the change may have released the intent before the change was
+ *   durable.
  *
  * MARK
- *   Appended after every checkpoint (and after the replay at mount): the
- *   SOURCE's identity and the time the checkpoint finished.  Every object
- *   SOURCE holds that was born before that time existed at the checkpoint
- *   or is named by a later record; one born after it and named by no
- *   record was made by an operation that never became durable.  Replay
- *   removes such objects when they are in a journaled name's way, and
- *   keeps older strangers (SOURCE/nvfs-recovered).
+ *   The first record after every checkpoint (appended with the next record,
+ *   so that an idle file system writes nothing): the SOURCE's identity,
+ *   which replay checks, and the time the checkpoint finished, which tells
+ *   a reader how old the log is.
  */
 #ifndef NVFS_REC_H
 #define NVFS_REC_H

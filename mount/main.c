@@ -676,6 +676,29 @@ replay(struct mnt *m)
 		nvfs_info("%s: %llu objects named by the journal were no longer in SOURCE "
 			  "(removed by operations that were in flight at the crash)", m->pmem,
 			  (unsigned long long)rp->missing);
+	if (rp->recovered)
+		nvfs_info("%s: %llu objects nobody journaled were in the way of journaled "
+			  "names: kept in %s/nvfs-recovered", m->pmem,
+			  (unsigned long long)rp->recovered, m->src_real);
+	if (rp->skipped)
+		nvfs_info("%s: %llu journal records could not be applied and were skipped "
+			  "(see the messages above)", m->pmem, (unsigned long long)rp->skipped);
+}
+
+/*
+ * btime_check -- replay tells objects apart by inode number and birth time;
+ * say so when SOURCE's file system keeps no birth time
+ */
+static void
+btime_check(const struct mnt *m)
+{
+	struct statx stx;
+
+	if (statx(AT_FDCWD, m->src_real, 0, STATX_BTIME, &stx) == 0 &&
+	    !(stx.stx_mask & STATX_BTIME))
+		nvfs_info("warning: SOURCE %s keeps no birth times: the journal names "
+			  "objects by inode number alone, and a replay may take an object "
+			  "for a removed one whose inode number it reuses", m->src_real);
 }
 
 /* durability -- choose op or fsync (durability=auto), and say why */
@@ -835,6 +858,7 @@ main(int argc, char *argv[])
 	pmem_make(&m);
 	pmem_open(&m);
 	bind_source(&m);
+	btime_check(&m);
 	replay(&m);
 	durability(&m);
 	return mount_fs(&m);

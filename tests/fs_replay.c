@@ -22,8 +22,9 @@
  * hard links; atime/mtime in the scenarios that set them), every file's
  * link count must be its names in SOURCE, nothing of the orphanage may be
  * left, the journal must be empty (a second replay applies nothing), and a
- * replay of the same journal again (restored from its image: a replay
- * that did everything but its checkpoint) must change nothing.
+ * replay of the same journal again (restored from its image, with the
+ * orphanage's marker and list of what replay made: a replay that did
+ * everything but its checkpoint) must change nothing.
  *
  * A replay killed part way (a child process, slowed by
  * NVFS_TEST_REPLAY_DELAY_US, killed at increasing delays) and run again
@@ -31,6 +32,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -128,6 +130,80 @@ enum {
 	W_AGAIN = 4,      /* the same journal again changed SOURCE */
 };
 
+
+/* the identities (st_ino, btime) of everything in SOURCE */
+struct idset {
+	size_t n, cap;
+	uint64_t id[][2];
+};
+
+static struct idset *idset_cur;
+
+static int
+idset_add(const char *path, const struct stat *sb, int type, struct FTW *ftw)
+{
+	struct statx stx;
+	struct idset *s = idset_cur;
+
+	(void)sb;
+	(void)type;
+	if (ftw->level == 0 || statx(AT_FDCWD, path, AT_SYMLINK_NOFOLLOW, STATX_INO |
+				     STATX_BTIME, &stx) < 0)
+		return 0;
+	if (s->n == s->cap) {
+		size_t cap = s->cap ? s->cap * 2 : 64;
+		struct idset *g = realloc(s, sizeof(*s) + cap * sizeof(s->id[0]));
+		CU_ASSERT_FATAL(g != NULL);
+		idset_cur = s = g;
+		s->cap = cap;
+	}
+	s->id[s->n][0] = stx.stx_ino;
+	s->id[s->n][1] = stx.stx_mask & STATX_BTIME ?
+			 (uint64_t)stx.stx_btime.tv_sec * 1000000000u + stx.stx_btime.tv_nsec : 0;
+	s->n++;
+	return 0;
+}
+
+/* idset_of -- the identities now in SOURCE */
+static struct idset *
+idset_of(const struct ft *t)
+{
+	idset_cur = calloc(1, sizeof(*idset_cur));
+	CU_ASSERT_FATAL(idset_cur != NULL);
+	nftw(t->src, idset_add, 16, FTW_PHYS);
+	return idset_cur;
+}
+
+/*
+ * made_list_write -- the orphanage as replay leaves it between its syncfs
+ * and its checkpoint: marker, and "made": what is in SOURCE now and was
+ * not in before (what the replay made)
+ */
+static void
+made_list_write(const struct ft *t, const struct idset *before)
+{
+	char path[PATH_MAX + 64];
+	struct idset *now = idset_of(t);
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/.nvfs-replay", t->src);
+	CU_ASSERT_FATAL(mkdir(path, 0700) == 0);
+	snprintf(path, sizeof(path), "%s/.nvfs-replay/.nvfs-orphanage", t->src);
+	CU_ASSERT_FATAL((fd = open(path, O_WRONLY | O_CREAT, 0600)) >= 0);
+	close(fd);
+	snprintf(path, sizeof(path), "%s/.nvfs-replay/made", t->src);
+	CU_ASSERT_FATAL((fd = open(path, O_WRONLY | O_CREAT, 0600)) >= 0);
+	for (size_t i = 0; i < now->n; i++) {
+		bool old = false;
+		for (size_t k = 0; k < before->n && !old; k++)
+			old = before->id[k][0] == now->id[i][0] && before->id[k][1] == now->id[i][1];
+		if (!old)
+			CU_ASSERT(write(fd, now->id[i], 16) == 16);
+	}
+	close(fd);
+	free(now);
+}
+
 /*
  * variant -- run s, bring SOURCE to state v, replay, check; 0 or W_* bits
  * of what was wrong (the failure is printed)
@@ -158,6 +234,7 @@ variant(struct ft *t, const struct scn *s, unsigned n, enum vkind v, unsigned k)
 	ft_clear_stash(t);
 
 	/* replay */
+	struct idset *before = idset_of(t);
 	rc = ft_replay(t, &rep);
 	if (rc != 0) {
 		printf("\n  %s: replay failed", what);
@@ -206,11 +283,15 @@ variant(struct ft *t, const struct scn *s, unsigned n, enum vkind v, unsigned k)
 	free(again);
 
 	/*
-	 * the same journal once more (a crash after replay did everything but
-	 * its checkpoint): replay converged, nothing changes
+	 * the same journal once more, as a crash after the replay's syncfs and
+	 * before its checkpoint leaves it: the journal whole, and the
+	 * orphanage holding its marker and the list of what replay made (the
+	 * identities SOURCE did not have before the replay): replay converged,
+	 * nothing changes
 	 */
 	char what2[300];
 	snprintf(what2, sizeof(what2), "%s, then the same journal again", what);
+	made_list_write(t, before);
 	ft_journal_restore(t);
 	rc = ft_replay(t, &rep);
 	again = ft_capture(t);
@@ -224,6 +305,7 @@ variant(struct ft *t, const struct scn *s, unsigned n, enum vkind v, unsigned k)
 out:
 	free(expect);
 	free(alt);
+	free(before);
 	return wrong;
 }
 
