@@ -77,6 +77,18 @@ $(B)/alloc_bench: $(B)/bench/alloc_bench.o $(call LIBS,$(B))
 $(B)/journal_bench: $(B)/bench/journal_bench.o $(call LIBS,$(B))
 	$(CC) $(CFLAGS) -o $@ $< $(call REVLIBS,$(B)) $(LDLIBS)
 
+# bench/fs_bench.sh: its helpers, and libfuse's passthrough_ll example (the FUSE
+# baseline; not our code, so built without our warnings and -Werror)
+FSBENCH  := $(addprefix $(B)/,fs_load sqlite_load passthrough_ll)
+PTLL_SRC ?= /usr/share/doc/libfuse3-dev/examples/passthrough_ll.c
+$(B)/fs_load: $(B)/bench/fs_load.o
+	$(CC) $(CFLAGS) -o $@ $< -pthread
+$(B)/sqlite_load: $(B)/bench/sqlite_load.o
+	$(CC) $(CFLAGS) -o $@ $< -lsqlite3
+$(B)/passthrough_ll: $(PTLL_SRC)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(shell pkg-config --cflags fuse3) -o $@ $< $(shell pkg-config --libs fuse3)
+
 $(foreach t,$(TESTTOOLS),$(B)/$(t)): $(B)/%: $(B)/tests/tools/%.o
 	$(CC) $(CFLAGS) -o $@ $< -pthread
 
@@ -100,9 +112,10 @@ check-san: $(BS)/nvfs_tests
 check-it: all
 	tests/it/run.sh $(B)
 
-bench: all
+bench: all $(FSBENCH)
 	bench/alloc_bench.sh $(B)
 	bench/journal_bench.sh $(B)
+	bench/fs_bench.sh $(B)
 
 # ---- install ----------------------------------------------------------------
 install: all

@@ -3,7 +3,7 @@
 # `check` says what is missing and how to get it; `install` installs what is
 # missing when run as root (apt-get), and otherwise prints the command.
 set -eu
-PKGS="build-essential pkg-config libfuse3-dev fuse3 libpmem2-dev libxxhash-dev libcunit1-dev attr"
+PKGS="build-essential pkg-config libfuse3-dev fuse3 libpmem2-dev libxxhash-dev libcunit1-dev attr fio libsqlite3-dev"
 
 missing=""
 for p in $PKGS; do
