@@ -7,8 +7,11 @@
  * CAPABILITIES (nvfs_ll_init)
  *   max_write 1 MiB (libfuse's buffer limit); replies to reads may be
  *   spliced from the backing file (SPLICE_WRITE), but write data is always
- *   read into memory (no SPLICE_READ): the journal will need the bytes.
- *   flock and POSIX locks are handled here (ops_file.c), readdirplus with
+ *   read into memory (no SPLICE_READ): the journal needs the bytes.
+ *   flock and POSIX locks are the kernel's, for the mount (no round trip
+ *   per lock, and none per close: FLUSH is answered ENOSYS once), unless
+ *   cfg->shared_locks asks the daemon to take them on SOURCE's files
+ *   (ops_file.c), so that they conflict with SOURCE's own users; readdirplus with
  *   the kernel's adaptive switch, symlink targets are cached (a symlink
  *   never changes in place), NFS export is supported (lookups of "." and
  *   ".." with node ids validated against the live set).
@@ -209,8 +212,12 @@ nvfs_ll_init(void *userdata, struct fuse_conn_info *conn)
 	conn->max_write = MAX_WRITE_BYTES;
 	want(conn, FUSE_CAP_SPLICE_WRITE);
 	conn->want &= ~(unsigned)(FUSE_CAP_SPLICE_READ | FUSE_CAP_SPLICE_MOVE);
-	want(conn, FUSE_CAP_FLOCK_LOCKS);
-	want(conn, FUSE_CAP_POSIX_LOCKS);
+	if (fs->cfg->shared_locks) {
+		want(conn, FUSE_CAP_FLOCK_LOCKS);
+		want(conn, FUSE_CAP_POSIX_LOCKS);
+	} else {
+		conn->want &= ~(unsigned)(FUSE_CAP_FLOCK_LOCKS | FUSE_CAP_POSIX_LOCKS);
+	}
 	want(conn, FUSE_CAP_READDIRPLUS);
 	want(conn, FUSE_CAP_READDIRPLUS_AUTO);
 	want(conn, FUSE_CAP_EXPORT_SUPPORT);

@@ -18,7 +18,7 @@
  *   request buffers are not aligned; the offsets and sizes are the
  *   caller's, so an aligned caller stays aligned.
  *
- * LOCKS
+ * LOCKS (-o shared_locks only; else the kernel keeps them for the mount)
  *   flock: on the open file's own backing descriptor, which has exactly
  *   flock's per-open-file semantics.  POSIX (fcntl) locks: one descriptor
  *   per (inode, lock owner) holding open-file-description locks
@@ -419,7 +419,10 @@ static void plock_owner_drop(struct nvfs_inode *in, uint64_t owner);
 
 /*
  * nvfs_ll_flush -- a close(2) of the file by some process: its POSIX locks
- * on the inode go, and SOURCE reports deferred write errors (close(dup))
+ * on the inode go, and SOURCE reports deferred write errors (close(dup)).
+ * With the kernel's own locks there is nothing to do (writes reach SOURCE
+ * synchronously, so no error is deferred): ENOSYS, and the kernel sends no
+ * more FLUSH requests (a round trip less per close).
  */
 void
 nvfs_ll_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
@@ -427,6 +430,10 @@ nvfs_ll_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	struct nvfs_file *f = nvfs_file_of(fi);
 	int fd, rc = 0;
 
+	if (!nvfs_fs_of(req)->cfg->shared_locks) {
+		fuse_reply_err(req, ENOSYS);
+		return;
+	}
 	plock_owner_drop(nvfs_inode_of(req, ino), fi->lock_owner);
 	fd = dup(f->fd);
 	if (fd >= 0 && close(fd) < 0)

@@ -90,6 +90,13 @@ struct nvfs_fs_config {
 	bool writeback_cache;      /* the kernel's writeback cache (see fs.c) */
 	bool keep_cache;           /* keep the page cache across opens */
 	/*
+	 * flock and POSIX locks taken by the daemon on SOURCE's files, so that
+	 * they also conflict with processes using SOURCE directly; false: the
+	 * kernel keeps them for the mount (a round trip less per lock, unlock
+	 * and close)
+	 */
+	bool shared_locks;
+	/*
 	 * Where messages go once the file system is mounted (priority is a
 	 * syslog level, msg one line without newline); NULL: stderr.
 	 */

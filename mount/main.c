@@ -84,6 +84,7 @@ struct mnt {
 	bool debug;                     /* debug: libfuse's -d (implies -f) */
 	bool writeback_cache;           /* writeback_cache */
 	bool keep_cache;                /* keep_cache */
+	bool shared_locks;              /* shared_locks */
 	unsigned threads;               /* threads=N, 0: the default */
 	enum { DUR_AUTO, DUR_OP, DUR_FSYNC } durability; /* durability= */
 	bool op_durable;                /* the mode chosen */
@@ -127,6 +128,10 @@ help(void)
 	       "       auto_unmount     unmount when the daemon dies\n"
 	       "       timeout=SECONDS  attribute and name cache timeout (default 1)\n"
 	       "       threads=N        worker threads (default %u, at most %u)\n"
+	       "       shared_locks     flock and POSIX locks taken on SOURCE's files\n"
+	       "                        by the daemon, so that they conflict with\n"
+	       "                        SOURCE's own users (default: the kernel\n"
+	       "                        keeps them for the mount: faster)\n"
 	       "       keep_cache       keep file data cached across opens (only if\n"
 	       "                        nothing changes SOURCE behind nvfs's back)\n"
 	       "       writeback_cache  the kernel's writeback cache: faster small\n"
@@ -252,6 +257,8 @@ parse_fs_opt(struct mnt *m, const char *opt)
 		m->writeback_cache = true;
 	else if (strcmp(opt, "keep_cache") == 0)
 		m->keep_cache = true;
+	else if (strcmp(opt, "shared_locks") == 0)
+		m->shared_locks = true;
 	else if (strncmp(opt, "threads=", 8) == 0)
 		m->threads = parse_uint_opt(opt, opt + 8, NVFS_FS_MAX_THREADS);
 	else if (strncmp(opt, "timeout=", 8) == 0)
@@ -810,6 +817,7 @@ mount_fs(struct mnt *m)
 		.timeout = m->timeout,
 		.writeback_cache = m->writeback_cache,
 		.keep_cache = m->keep_cache,
+		.shared_locks = m->shared_locks,
 		.log = log_line,
 		.mounted = mounted,
 		.arg = m,

@@ -83,7 +83,7 @@ mp=$D$MAN8/mount.nvfs.8
 for o in pmem= pmem_size= allow_other default_permissions no_default_permissions \
 	ro fsname= subtype= auto_unmount timeout= threads= keep_cache writeback_cache \
 	debug _netdev noauto nofail x\\- '\-f' '\-n' '\-s' '\-v' '\-\-help' \
-	'\-\-version' fuse.nvfs XDG_STATE_HOME /var/lib/nvfs durability= checkpoint_secs= \
+	'\-\-version' fuse.nvfs XDG_STATE_HOME /var/lib/nvfs durability= checkpoint_secs= shared_locks \
 	user.nvfs.stats 'nvfs\-recovered' \
 	'/srv/data /mnt/data nvfs pmem=/var/lib/nvfs/data.pmem,allow_other 0 0'; do
 	assert "  ... mount.nvfs.8 mentions $o" grep -qF -- "$o" "$mp"

@@ -5,7 +5,8 @@
 # O_DIRECT, truncate/extend, sparse files and SEEK_DATA/SEEK_HOLE,
 # directories, readdir, symlinks, hard links, rename and its flags, unlink,
 # chmod/chown/utimes, xattrs, mmap+msync, fallocate, copy_file_range,
-# fsync, flock and POSIX locks, statfs, device nodes and FIFOs), inode
+# fsync, flock and POSIX locks (the kernel's, and with -o shared_locks the
+# daemon's on SOURCE's files), statfs, device nodes and FIFOs), inode
 # numbers are SOURCE's, new objects belong to the calling user (nobody,
 # through allow_other) with ext4's set-group-ID rules, permissions are
 # enforced, a second mount of the same pmem is refused, no_default_permissions
@@ -379,6 +380,36 @@ assert "POSIX locks (fcntl): conflicts, owners, close, F_SETLKW, EINTR" test $rc
 rc=$?
 cat "$T/.all"
 assert "flock: conflicts, blocking wait, EINTR, per open file" test $rc = 0
+
+# the same with -o shared_locks (the daemon takes them on SOURCE's files), and
+# then a lock taken through the mount conflicts with a user of SOURCE itself
+S2=$T/src-locks M2=$T/mnt-locks
+mkdir -p "$S2" "$M2"
+if start_fs "$M2" "$T/mount2.log" "$S2" "$M2" -o pmem="$T/p2.pmem",pmem_size=32M,shared_locks; then
+	printf 'lock me\n' >"$M2/lk"
+	"$F" plocktest "$M2/lk" >"$T/.all" 2>&1
+	rc=$?
+	cat "$T/.all"
+	assert "shared_locks: POSIX locks (fcntl) as above" test $rc = 0
+	"$F" flocktest "$M2/lk" >"$T/.all" 2>&1
+	rc=$?
+	cat "$T/.all"
+	assert "shared_locks: flock as above" test $rc = 0
+	flock -x "$M2/lk" sleep 3 &
+	lp=$!
+	sleep 0.5
+	assert "shared_locks: a flock through the mount holds SOURCE's file too" \
+		sh -c "! flock -x -n '$S2/lk' true"
+	wait "$lp"
+	stop_fs "$M2" "$pid" fusermount
+	assert "  ... unmounted" test "$stopped" = 0
+fi
+flock -x "$M/lk" sleep 3 &
+lp=$!
+sleep 0.5
+assert "default: the kernel keeps locks for the mount (SOURCE's users do not see them)" \
+	flock -x -n "$S/lk" true
+wait "$lp"
 
 # ---- names -----------------------------------------------------------------------
 mkdir "$M/d1"
