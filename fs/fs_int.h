@@ -83,7 +83,12 @@ struct nvfs_inode {
 	uint64_t generation;           /* immutable */
 	uint64_t nlookup;              /* the kernel's lookups; itab.lock */
 	uint64_t refs;                 /* the daemon's pins; itab.lock */
-	uint64_t stamp;                /* btime in ns, 0: unknown; immutable */
+	/*
+	 * btime in ns (0: the file system has none), read when a record first
+	 * needs it (nvfs_id_of), NVFS_STAMP_UNSET until then: most lookups
+	 * never lead to a record; atomic
+	 */
+	uint64_t stamp;
 	pthread_mutex_t lock;          /* protects plocks */
 	struct nvfs_plock *plocks;     /* POSIX lock owners (ops_file.c) */
 	/*
@@ -324,15 +329,23 @@ nvfs_reserved(const struct nvfs_fs *fs, const struct nvfs_inode *dir, const char
  * reply nvfs_log's error if it failed, else success.
  */
 
-/* nvfs_id_of -- the identity of an inode */
-static inline struct nvfs_rec_id
-nvfs_id_of(const struct nvfs_inode *in)
-{
-	return (struct nvfs_rec_id){ .ino = in->ino, .stamp = in->stamp };
-}
+#define NVFS_STAMP_UNSET UINT64_MAX
 
 /* nvfs_stamp_of -- btime (ns) of name in dirfd ("" for dirfd itself), 0 if none */
 uint64_t nvfs_stamp_of(int dirfd, const char *name);
+
+/* nvfs_id_of -- the identity of an inode (its btime read on first use) */
+static inline struct nvfs_rec_id
+nvfs_id_of(struct nvfs_inode *in)
+{
+	uint64_t s = __atomic_load_n(&in->stamp, __ATOMIC_ACQUIRE);
+
+	if (s == NVFS_STAMP_UNSET) {
+		s = nvfs_stamp_of(in->fd, ""); /* the same value whoever reads it */
+		__atomic_store_n(&in->stamp, s, __ATOMIC_RELEASE);
+	}
+	return (struct nvfs_rec_id){ .ino = in->ino, .stamp = s };
+}
 
 /*
  * nvfs_id_at -- the identity and link count of name in dirfd (not

@@ -63,7 +63,7 @@ inode_new(int fd, const struct stat *st)
 	in->ino = st->st_ino;
 	in->type = st->st_mode & S_IFMT;
 	in->fd = fd;
-	in->stamp = nvfs_stamp_of(fd, "");
+	in->stamp = NVFS_STAMP_UNSET;
 	pthread_mutex_init(&in->lock, NULL);
 	pthread_mutex_init(&in->data_lock, NULL);
 	return in;

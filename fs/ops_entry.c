@@ -95,6 +95,13 @@ nvfs_give_to_caller(fuse_req_t req, struct nvfs_inode *dir, struct nvfs_inode *i
 
 	if (!fs->chown_new)
 		return 0;
+	/*
+	 * Made by root: owner root, group root or a set-group-ID directory's.
+	 * Already the caller's when both match (a set-group-ID directory of
+	 * another group would have given its own): no need to look at dir.
+	 */
+	if (st->st_uid == ctx->uid && st->st_gid == ctx->gid)
+		return 0;
 	if ((rc = stat_fd(dir->fd, &dst)) < 0)
 		return rc;
 	if (dst.st_mode & S_ISGID)
