@@ -1277,26 +1277,54 @@ names(struct replay *rp)
 
 /* ---- pass 2: data ------------------------------------------------------------ */
 
+/*
+ * writable -- fn(arg) on name in at; a read-only file of the daemon's own
+ * user (not a symlink) that refuses it (EACCES) is made writable for a
+ * second try, then given its mode back.  fn's result (0 or -errno).
+ */
+static int
+writable(int at, const char *name, int (*fn)(void *arg), void *arg)
+{
+	struct stat st;
+	int rc = fn(arg);
+
+	if (rc != -EACCES || fstatat(at, name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+	    S_ISLNK(st.st_mode) || st.st_uid != geteuid() ||
+	    fchmodat(at, name, (st.st_mode & 07777) | S_IWUSR, 0) < 0)
+		return rc;
+	rc = fn(arg);
+	if (fchmodat(at, name, st.st_mode & 07777, 0) < 0 && rc >= 0)
+		rc = -errno;
+	return rc;
+}
+
+/* the open of open_obj, for writable() */
+struct open_arg {
+	int at, fd;
+	const char *name;
+};
+
+static int
+open_try(void *arg)
+{
+	struct open_arg *o = arg;
+
+	o->fd = openat(o->at, o->name, O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
+	return o->fd < 0 ? -errno : 0;
+}
+
 /* open_obj -- name in at for writing (a regular file); -errno */
 static int
 open_obj(int at, const char *name)
 {
-	struct stat st;
-	int fd = openat(at, name, O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
+	struct open_arg o = { .at = at, .name = name, .fd = -1 };
+	int rc = writable(at, name, open_try, &o);
 
-	if (fd >= 0 || errno != EACCES || fstatat(at, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
-		return fd < 0 ? -errno : fd;
-	/* a read-only file of the daemon's own user: writable for the replay */
-	if (fchmodat(at, name, (st.st_mode & 07777) | S_IWUSR, 0) < 0)
-		return -EACCES;
-	fd = openat(at, name, O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
-	int err = errno;
-	if (fchmodat(at, name, st.st_mode & 07777, 0) < 0 && fd >= 0) {
-		err = errno;
-		close(fd);
-		fd = -1;
+	if (rc < 0 && o.fd >= 0) {
+		close(o.fd); /* opened, but its mode could not be put back */
+		o.fd = -1;
 	}
-	return fd < 0 ? -err : fd;
+	return rc < 0 ? rc : o.fd;
 }
 
 /* ts_of -- a record's time (ns since the epoch) as a timespec */
@@ -1345,32 +1373,36 @@ apply_setattr(const struct nvfs_rec *r, int at, const char *name, mode_t type)
 	return 0;
 }
 
-/*
- * xattr_call -- set or remove an xattr of name in at; a read-only file of
- * the daemon's own user is made writable for it, as open_obj does (the
- * caller puts its mode back)
- */
+/* the xattr change of an xattr record, for writable() */
+struct xattr_arg {
+	const struct nvfs_rec *r;
+	const char *path;      /* /proc/self/fd/N of an O_PATH descriptor */
+};
+
+static int
+xattr_try(void *arg)
+{
+	const struct xattr_arg *x = arg;
+
+	if (x->r->type == NVFS_REC_SETXATTR)
+		return setxattr(x->path, x->r->name, x->r->data, x->r->data_len, 0) < 0 ?
+		       -errno : 0;
+	return removexattr(x->path, x->r->name) < 0 && errno != ENODATA ? -errno : 0;
+}
+
+/* xattr_call -- set or remove an xattr of name in at (writable()) */
 static int
 xattr_call(const struct nvfs_rec *r, int at, const char *name)
 {
 	char xpath[64];
-	struct stat st;
-	int fd, rc = 0;
+	struct xattr_arg x = { .r = r, .path = xpath };
+	int fd, rc;
 
 	/* the xattr calls have no *at form: through an O_PATH descriptor */
 	if ((fd = openat(at, name, O_PATH | O_NOFOLLOW | O_CLOEXEC)) < 0)
 		return -errno;
 	nvfs_proc_path(fd, xpath);
-	for (int tries = 0; tries < 2; tries++) {
-		if (r->type == NVFS_REC_SETXATTR)
-			rc = setxattr(xpath, r->name, r->data, r->data_len, 0) < 0 ? -errno : 0;
-		else
-			rc = removexattr(xpath, r->name) < 0 && errno != ENODATA ? -errno : 0;
-		if (rc != -EACCES || tries || fstat(fd, &st) < 0 || S_ISLNK(st.st_mode) ||
-		    st.st_uid != geteuid() ||
-		    fchmodat(at, name, (st.st_mode & 07777) | S_IWUSR, 0) < 0)
-			break;
-	}
+	rc = writable(at, name, xattr_try, &x);
 	close(fd);
 	return rc;
 }
@@ -1403,12 +1435,7 @@ apply_data(const struct nvfs_rec *r, int at, const char *name)
 		return apply_setattr(r, at, name, st.st_mode & S_IFMT);
 	case NVFS_REC_SETXATTR:
 	case NVFS_REC_REMOVEXATTR:
-		rc = xattr_call(r, at, name);
-		/* a mode made writable for the call is the file's own again */
-		if (!S_ISLNK(st.st_mode) && !(st.st_mode & S_IWUSR) &&
-		    fchmodat(at, name, st.st_mode & 07777, 0) < 0 && rc == 0)
-			rc = -errno;
-		return rc;
+		return xattr_call(r, at, name);
 	default:
 		return 0;
 	}
