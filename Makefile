@@ -36,7 +36,7 @@ TESTTOOLS := $(patsubst tests/tools/%.c,%,$(wildcard tests/tools/*.c))
 B  := build
 BS := build/san
 
-.PHONY: all deps check check-unit check-san check-it install uninstall clean bench
+.PHONY: all deps check check-unit check-san check-it install uninstall clean bench san-tools
 .SECONDARY:
 
 all: deps-check $(addprefix $(B)/,$(TOOLS) nvfs_tests $(BENCH) $(TESTTOOLS))
@@ -72,6 +72,15 @@ $(B)/fsck.nvfs: $(B)/tools/fsck.o $(call LIBS,$(B))
 	$(CC) $(CFLAGS) -o $@ $< $(call REVLIBS,$(B)) $(LDLIBS)
 $(B)/mount.nvfs: $(patsubst %.c,$(B)/%.o,$(wildcard mount/*.c)) $(call LIBS,$(B))
 	$(CC) $(CFLAGS) -o $@ $(filter %.o,$^) $(call REVLIBS,$(B)) $(LDLIBS)
+# the daemon and fsck under ASan+UBSan, for the torture runs (make torture)
+$(BS)/mount.nvfs: $(patsubst %.c,$(BS)/%.o,$(wildcard mount/*.c)) $(call LIBS,$(BS))
+	$(CC) $(CFLAGS) $(SANFLAGS) -o $@ $(filter %.o,$^) $(call REVLIBS,$(BS)) $(LDLIBS)
+$(BS)/fsck.nvfs: $(BS)/tools/fsck.o $(call LIBS,$(BS))
+	$(CC) $(CFLAGS) $(SANFLAGS) -o $@ $< $(call REVLIBS,$(BS)) $(LDLIBS)
+$(BS)/mkfs.nvfs: $(BS)/tools/mkfs.o $(call LIBS,$(BS))
+	$(CC) $(CFLAGS) $(SANFLAGS) -o $@ $< $(call REVLIBS,$(BS)) $(LDLIBS)
+san-tools: $(addprefix $(BS)/,$(TOOLS))
+
 $(B)/alloc_bench: $(B)/bench/alloc_bench.o $(call LIBS,$(B))
 	$(CC) $(CFLAGS) -o $@ $< $(call REVLIBS,$(B)) $(LDLIBS)
 $(B)/journal_bench: $(B)/bench/journal_bench.o $(call LIBS,$(B))
@@ -136,4 +145,4 @@ uninstall:
 clean:
 	rm -rf build
 
--include $(shell find build -name '*.d' 2>/dev/null)
+-include $(shell find $(B) $(BS) -name '*.d' 2>/dev/null)
