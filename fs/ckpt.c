@@ -114,8 +114,18 @@ pass(struct nvfs_fs *fs, bool last_pass)
 			 "keeps every record and the checkpoint is retried\n", strerror(-rc));
 		return rc;
 	}
+	if (fs->ckpt.test_delay_us) {
+		/* tests: widen the window between steps 3 and 4 and say when
+		 * it opens and closes, so a kill can be aimed into it */
+		fprintf(stderr, "NVFS_TEST: checkpoint through %llu: SOURCE synced\n",
+			(unsigned long long)last);
+		usleep(fs->ckpt.test_delay_us);
+	}
 	if ((rc = nvfs_journal_checkpoint(fs->journal, last)) < 0)
 		goto fail;
+	if (fs->ckpt.test_delay_us)
+		fprintf(stderr, "NVFS_TEST: checkpoint through %llu: done\n",
+			(unsigned long long)last);
 	__atomic_fetch_add(&fs->ckpt.passes, 1, __ATOMIC_RELAXED);
 	if (!last_pass)
 		mark(fs);
@@ -192,6 +202,9 @@ nvfs_ckpt_start(struct nvfs_fs *fs)
 	if (c->disabled)
 		fuse_log(FUSE_LOG_WARNING, "NVFS_TEST_NO_CHECKPOINT=1: the journal is "
 			 "never checkpointed (a test setting)\n");
+	const char *delay = getenv("NVFS_TEST_CKPT_DELAY_US");
+	if (delay)
+		c->test_delay_us = (unsigned)strtoul(delay, NULL, 10);
 	c->rate_at = now();
 	fs->started = c->rate_at;
 	mark(fs); /* replay at mount has just checkpointed */

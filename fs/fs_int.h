@@ -123,6 +123,7 @@ struct nvfs_ckpt {
 	bool stop;                     /* lock: unmounting */
 	unsigned period_ms;
 	bool disabled;                 /* NVFS_TEST_NO_CHECKPOINT: tests only */
+	unsigned test_delay_us;        /* NVFS_TEST_CKPT_DELAY_US: tests only */
 	/* counters, read by the stats (atomic) */
 	uint64_t passes, syncfs_errors, last_error;
 	uint64_t commits_prev;         /* for commits per second */

@@ -178,4 +178,16 @@ struct nvfs_pmem_hook {
 
 void nvfs_pmem_set_hook(const struct nvfs_pmem_hook *hook);
 
+/*
+ * nvfs_pmem_shadow_from_env -- the power-loss test mode of a daemon.  With
+ * NVFS_TEST_PMEM_SHADOW=FILE in the environment (FILE: a copy of the pmem
+ * as it is before it is opened, the same size), installs a persist hook
+ * that copies every range into FILE when the thread that flushed it drains,
+ * so that FILE always holds what a power loss would have left (and what
+ * other threads had stored into those ranges by then, as an eviction may).
+ * Call before the pmem is opened.  1 installed, 0 not asked for, or
+ * -errno with a message.  Tests only (tests/it/t80-crash.sh).
+ */
+int nvfs_pmem_shadow_from_env(void);
+
 #endif /* NVFS_PMEM_H */

@@ -51,53 +51,10 @@
 #include "nvfs_parse.h"
 #include "nvfs_pmem.h"
 #include "nvfs_tool.h"
+#include "opts.h"
 
 #define PROG "mount.nvfs"
 #define USAGE "usage: " PROG " SOURCE MOUNTPOINT [-o OPTIONS] [-f] [-n] [-s] [-v]"
-#define DEFAULT_PMEM_SIZE (UINT64_C(1) << 30)
-/* The smallest pmem a mount can use: the namespace metadata, the smallest
- * journal (2 buckets and its header page, nvfs_journal_fit) and the page
- * of the SOURCE binding (nvfs_bind.h). */
-#define MIN_PMEM_SIZE \
-	(NVFS_PAGES_OFF + NVFS_JOURNAL_MIN_BUCKETS * NVFS_JOURNAL_BUCKET_BYTES + \
-	 2 * NVFS_PAGE_BYTES)
-#define FUSE_OPTS_BYTES 4096
-
-struct mnt {
-	const char *source;             /* as given */
-	const char *mountpoint;
-	char src_real[PATH_MAX];        /* their realpaths */
-	char mp_real[PATH_MAX];
-	char pmem[PATH_MAX];            /* pmem= or the default */
-	bool pmem_given;
-	uint64_t pmem_size;             /* pmem_size=, for a new pmem */
-	bool pmem_size_given;
-	bool foreground;                /* -f: do not daemonize, log to stderr */
-	bool sloppy;                    /* -s: ignore unknown options */
-	bool verbose;                   /* -v */
-	/* the file system (-o) */
-	char fuse_opts[FUSE_OPTS_BYTES];  /* handed to libfuse as they are */
-	const char *fsname;             /* fsname=, default SOURCE */
-	const char *subtype;            /* subtype=, default nvfs */
-	bool no_default_permissions;    /* no_default_permissions */
-	bool ro;                        /* ro */
-	bool debug;                     /* debug: libfuse's -d (implies -f) */
-	bool writeback_cache;           /* writeback_cache */
-	bool keep_cache;                /* keep_cache */
-	bool shared_locks;              /* shared_locks */
-	unsigned threads;               /* threads=N, 0: the default */
-	enum { DUR_AUTO, DUR_OP, DUR_FSYNC } durability; /* durability= */
-	bool op_durable;                /* the mode chosen */
-	char durability_why[256];
-	unsigned checkpoint_ms;         /* checkpoint_secs=N */
-	struct nvfs_fs_replay_report replayed;
-	double timeout;                 /* timeout=SECONDS, < 0: the default */
-	/* kept open while mounted */
-	struct nvfs_alloc *alloc;
-	struct nvfs_journal *journal;
-	uint64_t replay_entries;        /* entries a replay would apply */
-};
-
 /* help -- the full usage text, on stdout */
 static void
 help(void)
@@ -158,186 +115,6 @@ help(void)
 	       NVFS_FS_DEFAULT_THREADS, NVFS_FS_MAX_THREADS, NVFS_FS_STATS_XATTR);
 }
 
-/* opt_in -- true if opt is one of names, or starts with one of prefixes */
-static bool
-opt_in(const char *opt, const char *const *names, const char *const *prefixes)
-{
-	for (const char *const *n = names; n && *n; n++)
-		if (strcmp(opt, *n) == 0)
-			return true;
-	for (const char *const *p = prefixes; p && *p; p++)
-		if (strncmp(opt, *p, strlen(*p)) == 0)
-			return true;
-	return false;
-}
-
-/* opt_ignored -- true for the mount(8) options this helper ignores */
-static bool
-opt_ignored(const char *opt)
-{
-	static const char *const names[] = {
-		"_netdev", "noauto", "auto", "nofail", "defaults", "user", "users",
-		"nouser", NULL,
-	};
-	static const char *const prefixes[] = { "x-", NULL };
-
-	return opt_in(opt, names, prefixes);
-}
-
-/* opt_kernel -- true for the mount flags handed to libfuse as they are */
-static bool
-opt_kernel(const char *opt)
-{
-	static const char *const names[] = {
-		"allow_other", "auto_unmount", "rw", "suid", "nosuid", "dev", "nodev",
-		"exec", "noexec", "async", "sync", "dirsync", "atime", "noatime", NULL,
-	};
-
-	return opt_in(opt, names, NULL);
-}
-
-/* fuse_opt_append -- add opt to the options for libfuse */
-static void
-fuse_opt_append(struct mnt *m, const char *opt)
-{
-	size_t n = strlen(m->fuse_opts);
-
-	if (strchr(opt, ',') || strchr(opt, '\\'))
-		nvfs_die("option '%s': commas and backslashes are not supported", opt);
-	if (n + strlen(opt) + 2 > sizeof(m->fuse_opts))
-		nvfs_die("too many options");
-	snprintf(m->fuse_opts + n, sizeof(m->fuse_opts) - n, "%s%s", n ? "," : "", opt);
-}
-
-/* parse_uint_opt -- N of "name=N", 1..max */
-static unsigned
-parse_uint_opt(const char *opt, const char *val, unsigned max)
-{
-	char *end;
-	unsigned long v;
-
-	errno = 0;
-	v = strtoul(val, &end, 10);
-	if (!*val || *end || errno || v < 1 || v > max || *val == '-' || *val == '+')
-		nvfs_die("option '%s': want a whole number from 1 to %u", opt, max);
-	return (unsigned)v;
-}
-
-/* parse_seconds_opt -- SECONDS of "name=SECONDS", 0..3600 */
-static double
-parse_seconds_opt(const char *opt, const char *val)
-{
-	char *end;
-	double v;
-
-	errno = 0;
-	v = strtod(val, &end);
-	if (!*val || *end || errno || !(v >= 0 && v <= 3600) || *val == '-' || *val == '+')
-		nvfs_die("option '%s': want a number of seconds from 0 to 3600", opt);
-	return v;
-}
-
-/* parse_fs_opt -- a file system option; false if opt is not one */
-static bool
-parse_fs_opt(struct mnt *m, const char *opt)
-{
-	if (strcmp(opt, "default_permissions") == 0)
-		m->no_default_permissions = false;
-	else if (strcmp(opt, "no_default_permissions") == 0)
-		m->no_default_permissions = true;
-	else if (strcmp(opt, "ro") == 0)
-		m->ro = true;
-	else if (strncmp(opt, "fsname=", 7) == 0 && opt[7])
-		m->fsname = opt + 7;
-	else if (strncmp(opt, "subtype=", 8) == 0 && opt[8])
-		m->subtype = opt + 8;
-	else if (strcmp(opt, "debug") == 0)
-		m->debug = true;
-	else if (strcmp(opt, "writeback_cache") == 0)
-		m->writeback_cache = true;
-	else if (strcmp(opt, "keep_cache") == 0)
-		m->keep_cache = true;
-	else if (strcmp(opt, "shared_locks") == 0)
-		m->shared_locks = true;
-	else if (strncmp(opt, "threads=", 8) == 0)
-		m->threads = parse_uint_opt(opt, opt + 8, NVFS_FS_MAX_THREADS);
-	else if (strncmp(opt, "timeout=", 8) == 0)
-		m->timeout = parse_seconds_opt(opt, opt + 8);
-	else if (strcmp(opt, "durability=op") == 0)
-		m->durability = DUR_OP;
-	else if (strcmp(opt, "durability=fsync") == 0)
-		m->durability = DUR_FSYNC;
-	else if (strcmp(opt, "durability=auto") == 0)
-		m->durability = DUR_AUTO;
-	else if (strncmp(opt, "durability=", 11) == 0)
-		nvfs_die("option '%s': want durability=op, durability=fsync or "
-			 "durability=auto", opt);
-	else if (strncmp(opt, "checkpoint_secs=", 16) == 0)
-		m->checkpoint_ms = 1000 * parse_uint_opt(opt, opt + 16, 3600);
-	else if (opt_kernel(opt))
-		fuse_opt_append(m, opt);
-	else if (strcmp(opt, "fsname=") == 0 || strcmp(opt, "subtype=") == 0)
-		nvfs_die("option '%s' needs a value", opt);
-	else
-		return false;
-	return true;
-}
-
-/*
- * pmem_size_check -- a pmem made by a mount gets the default journal, so it
- * must hold the namespace metadata and at least the smallest journal
- */
-static void
-pmem_size_check(const char *opt, uint64_t size)
-{
-	uint64_t journal = 0; /* the default */
-
-	if (size >= MIN_PMEM_SIZE &&
-	    nvfs_journal_fit(size & ~(uint64_t)(NVFS_PAGE_BYTES - 1), &journal) == 0)
-		return;
-	nvfs_die("option '%s': %llu bytes is too small: nvfs needs at least %u "
-		 "bytes (24 MiB and two pages) for the namespace, its journal and "
-		 "its SOURCE binding", opt,
-		 (unsigned long long)size, (unsigned)MIN_PMEM_SIZE);
-}
-
-/* parse_opt -- one item of -o; exits on a bad one */
-static void
-parse_opt(struct mnt *m, const char *opt)
-{
-	if (strncmp(opt, "pmem=", 5) == 0) {
-		if (!opt[5])
-			nvfs_die("option 'pmem=' needs a path");
-		if (strlen(opt + 5) >= sizeof(m->pmem))
-			nvfs_die("option 'pmem=': path is too long");
-		snprintf(m->pmem, sizeof(m->pmem), "%s", opt + 5);
-		m->pmem_given = true;
-	} else if (strncmp(opt, "pmem_size=", 10) == 0) {
-		if (nvfs_parse_size(opt + 10, &m->pmem_size))
-			nvfs_die("option 'pmem_size': %s", nvfs_errmsg());
-		pmem_size_check(opt, m->pmem_size);
-		m->pmem_size_given = true;
-	} else if (!parse_fs_opt(m, opt) && !opt_ignored(opt)) {
-		if (!m->sloppy)
-			nvfs_die("unknown option '%s'", opt);
-		if (m->verbose)
-			nvfs_info("ignoring unknown option '%s' (-s)", opt);
-	}
-}
-
-/* parse_opts -- a comma-separated -o list; empty items are skipped */
-static void
-parse_opts(struct mnt *m, const char *list)
-{
-	char *copy = strdup(list), *save = NULL;
-
-	if (!copy)
-		nvfs_die("out of memory");
-	for (char *o = strtok_r(copy, ",", &save); o; o = strtok_r(NULL, ",", &save))
-		parse_opt(m, o);
-	free(copy);
-}
-
 /*
  * parse_args -- the command line into *m; exits on a usage error.  The -o
  * lists are parsed after the flags, so that -s and -v apply to them
@@ -382,8 +159,11 @@ parse_args(int argc, char *argv[], struct mnt *m)
 			       "too many arguments");
 	m->source = argv[optind];
 	m->mountpoint = argv[optind + 1];
-	for (unsigned i = 0; i < nr_lists; i++)
-		parse_opts(m, lists[i]);
+	for (unsigned i = 0; i < nr_lists; i++) {
+		char *err;
+		if (mnt_parse_opts(m, lists[i], &err))
+			nvfs_die("%s", err ? err : "out of memory");
+	}
 }
 
 /* resolve_dir -- realpath of an existing directory; exits if it is not one */
@@ -599,7 +379,13 @@ pmem_open(struct mnt *m)
 	struct nvfs_journal_stats jst;
 	struct nvfs_journal_report r;
 	char line[1024], uuid[37];
+	int shadowed = nvfs_pmem_shadow_from_env(); /* tests: power loss */
 
+	if (shadowed < 0)
+		nvfs_die("%s", nvfs_errmsg());
+	if (shadowed)
+		nvfs_info("NVFS_TEST_PMEM_SHADOW: what is made durable is copied to %s "
+			  "(a test setting)", getenv("NVFS_TEST_PMEM_SHADOW"));
 	if (nvfs_alloc_open(m->pmem, NULL, &m->alloc))
 		nvfs_die("%s", nvfs_errmsg());
 	if (nvfs_alloc_readonly(m->alloc)) {
@@ -777,35 +563,12 @@ mounted(void *arg)
 }
 
 /*
- * fsname_opt -- "fsname=NAME" with the commas and backslashes of NAME
- * escaped for libfuse's option parser
- */
-static void
-fsname_opt(struct mnt *m, const char *name)
-{
-	char buf[2 * PATH_MAX + 16], *o = buf;
-
-	o += sprintf(o, "fsname=");
-	for (const char *c = name; *c && o < buf + sizeof(buf) - 3; c++) {
-		if (*c == ',' || *c == '\\')
-			*o++ = '\\';
-		*o++ = *c;
-	}
-	*o = '\0';
-	if (strlen(m->fuse_opts) + strlen(buf) + 2 > sizeof(m->fuse_opts))
-		nvfs_die("too many options");
-	strcat(m->fuse_opts, *m->fuse_opts ? "," : "");
-	strcat(m->fuse_opts, buf);
-}
-
-/*
  * mount_fs -- run the file system on the open pmem until it is unmounted;
  * the exit status
  */
 static int
 mount_fs(struct mnt *m)
 {
-	char subtype[256];
 	struct nvfs_fs_config cfg = {
 		.source = m->src_real,
 		.mountpoint = m->mp_real,
@@ -828,14 +591,12 @@ mount_fs(struct mnt *m)
 		.replayed = &m->replayed,
 		.durability_why = m->durability_why,
 	};
+	char *err;
 	int rc;
 
 	m->foreground = cfg.foreground;
-	if (m->ro)
-		fuse_opt_append(m, "ro");
-	snprintf(subtype, sizeof(subtype), "subtype=%s", m->subtype ? m->subtype : "nvfs");
-	fuse_opt_append(m, subtype);
-	fsname_opt(m, m->fsname ? m->fsname : m->src_real);
+	if (mnt_fuse_opts_finish(m, m->src_real, &err))
+		nvfs_die("%s", err ? err : "out of memory");
 	if (!m->foreground)
 		openlog(PROG, LOG_PID, LOG_DAEMON);
 	fflush(stdout); /* before fuse_daemonize forks, or the lines are lost */
