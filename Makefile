@@ -36,7 +36,8 @@ TESTTOOLS := $(patsubst tests/tools/%.c,%,$(wildcard tests/tools/*.c))
 B  := build
 BS := build/san
 
-.PHONY: all deps check check-unit check-san check-it install uninstall clean bench san-tools
+.PHONY: all deps check check-unit check-san check-it install uninstall clean bench san-tools \
+	fuzz fuzz-run fuzz-regress fuzz-corpus fuzz-cc-check
 .SECONDARY:
 
 all: deps-check $(addprefix $(B)/,$(TOOLS) nvfs_tests $(BENCH) $(TESTTOOLS))
@@ -111,7 +112,7 @@ $(BS)/nvfs_tests: $(patsubst %.c,$(BS)/%.o,$(TEST_SRC)) $(call LIBS,$(BS))
 # and fuzz loops run shorter there, see tests/nvfs_test.h); check-it: the
 # tools driven from the shell.
 check: deps-check all $(BS)/nvfs_tests
-	@$(MAKE) --no-print-directory check-unit check-san check-it
+	@$(MAKE) --no-print-directory check-unit check-san check-it fuzz-regress
 
 check-unit: $(B)/nvfs_tests
 	$(B)/nvfs_tests
@@ -125,6 +126,42 @@ bench: all $(FSBENCH)
 	bench/alloc_bench.sh $(B)
 	bench/journal_bench.sh $(B)
 	bench/fs_bench.sh $(B)
+
+# ---- fuzzing (libFuzzer; tests/fuzz/README.md) -------------------------------
+# Every tests/fuzz/T.c is a target build/fuzz/T, linked with libFuzzer,
+# ASan and UBSan; its objects and libraries are built apart, in
+# build/fuzz/obj, with -fsanitize=fuzzer-no-link (coverage only).
+# fuzz-run fuzzes each for FUZZ_SECS on a copy of its corpus; fuzz-regress
+# runs each over its committed corpus once (make check).
+FUZZ_CC    ?= clang
+FZ         := $(B)/fuzz
+FUZZ_SECS  ?= 60
+FUZZ_TARGETS := $(patsubst tests/fuzz/%.c,%,$(wildcard tests/fuzz/*.c))
+FUZZ_SAN   := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+FUZZ_CFLAGS = $(NVFS_CFLAGS) -Wno-unknown-warning-option -O1 -g $(FUZZ_SAN) \
+	      -fsanitize=fuzzer-no-link
+# what a target links besides the libraries (mount_opts: the -o parser)
+FUZZ_EXTRA_mount_opts := $(FZ)/obj/mount/opts.o
+
+fuzz: fuzz-cc-check $(addprefix $(FZ)/,$(FUZZ_TARGETS))
+fuzz-cc-check:
+	@tests/fuzz/run.sh cc-check $(FUZZ_CC)
+$(FZ)/obj/%.o: %.c | fuzz-cc-check
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(CPPFLAGS) $(FUZZ_CFLAGS) -MMD -MP -c $< -o $@
+$(foreach d,$(LIBDIRS),$(eval $(call lib_rule,$(FZ)/obj,$(d))))
+.SECONDEXPANSION:
+$(addprefix $(FZ)/,$(FUZZ_TARGETS)): $(FZ)/%: $(FZ)/obj/tests/fuzz/%.o $$(FUZZ_EXTRA_$$*) \
+		$(call LIBS,$(FZ)/obj)
+	$(FUZZ_CC) -g $(FUZZ_SAN) -fsanitize=fuzzer -o $@ $(filter %.o,$^) \
+		$(call REVLIBS,$(FZ)/obj) $(LDLIBS)
+fuzz-run: fuzz
+	tests/fuzz/run.sh run $(FZ) $(FUZZ_SECS) $(FUZZ_TARGETS)
+fuzz-regress: fuzz
+	tests/fuzz/run.sh regress $(FZ) 0 $(FUZZ_TARGETS)
+# regenerate the seeds from the product's encoders (after a format change)
+fuzz-corpus: fuzz
+	tests/fuzz/run.sh corpus $(FZ) 0 $(FUZZ_TARGETS)
 
 # ---- install ----------------------------------------------------------------
 install: all

@@ -2,8 +2,10 @@
 # deps.sh check|install -- the Debian packages nvfs builds and tests with.
 # `check` says what is missing and how to get it; `install` installs what is
 # missing when run as root (apt-get), and otherwise prints the command.
+# clang and libclang-rt-14-dev are for the libFuzzer targets (make fuzz,
+# and make check, which runs them over their corpora).
 set -eu
-PKGS="build-essential pkg-config libfuse3-dev fuse3 libpmem2-dev libxxhash-dev libcunit1-dev attr fio libsqlite3-dev"
+PKGS="build-essential pkg-config libfuse3-dev fuse3 libpmem2-dev libxxhash-dev libcunit1-dev attr fio libsqlite3-dev clang libclang-rt-14-dev"
 
 missing=""
 for p in $PKGS; do
