@@ -145,6 +145,17 @@ struct nvfs_journal_report {
 	 * entries that were already checkpointed: replay must be idempotent.
 	 */
 	char tail_warning[256];
+	/*
+	 * Not empty when the log ends at a set that was begun but is invalid:
+	 * its header has this journal's magic and an lsn that is not of an
+	 * older pass over the ring, or the expected lsn or sequence number.
+	 * Either the crash tore the set's commit (its entries were never
+	 * acknowledged) or a committed LAST set was damaged since: nothing
+	 * durable says where the log ends, so the two cannot be told apart
+	 * (docs/JOURNAL.md, "The end of the log").  Not damage: it is reported,
+	 * and the log ends before that set.
+	 */
+	char end_warning[320];
 };
 
 /*

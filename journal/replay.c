@@ -17,6 +17,7 @@
 
 #include "journal_int.h"
 #include "nvfs_err.h"
+#include "nvfs_util.h"
 
 /*
  * walk -- follow valid sets from (lsn, seq), at most one ring's length,
@@ -147,6 +148,26 @@ find_damage(struct nvfs_journal *j, struct nvfs_journal_report *rep)
 	return rep->damaged;
 }
 
+/*
+ * end_begun -- the set header where the log ends (at lsn, expected to start
+ * seq) was begun in this pass: this journal's magic with an lsn that is not
+ * of an older pass over the ring, or another magic over a header that holds
+ * the expected lsn or sequence number.  What a legal crash leaves there is a
+ * set of an older pass or never-written space, unless the crash tore the
+ * set's own commit; a committed set damaged since reads the same way.
+ */
+static bool
+end_begun(const struct nvfs_journal *j, uint64_t lsn, uint64_t seq)
+{
+	const struct nvfs_pm_jset *s = jset_at(j, lsn);
+
+	if (s->magic == jset_magic(j))
+		return !(s->lsn < lsn && (lsn - s->lsn) % j->ring_bytes == 0);
+	if (nvfs_mem_is_zero(s, sizeof(*s)))
+		return false;
+	return s->lsn == lsn || s->first_seq == seq;
+}
+
 /* nvfs_journal_replay -- every committed entry after the tail, in order */
 int
 nvfs_journal_replay(struct nvfs_journal *j,
@@ -174,6 +195,12 @@ nvfs_journal_replay(struct nvfs_journal *j,
 	snprintf(rep->reason, sizeof(rep->reason), "%s", why);
 	snprintf(rep->tail_warning, sizeof(rep->tail_warning), "%s", j->tail_warning);
 	bool damaged = find_damage(j, rep);
+	if (!damaged && end_lsn < j->tail_lsn + j->ring_bytes && end_begun(j, end_lsn, end_seq))
+		snprintf(rep->end_warning, sizeof(rep->end_warning), "the log ends at lsn "
+			 "%llu (seq %llu) with a set that was begun but is invalid (%s): "
+			 "a set whose commit the crash tore (never acknowledged), or a "
+			 "committed last set damaged since, whose entries are lost",
+			 (unsigned long long)end_lsn, (unsigned long long)end_seq, why);
 	ring_advise(j, MADV_RANDOM);
 	if (damaged) {
 		/*

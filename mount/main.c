@@ -363,6 +363,14 @@ journal_open(struct mnt *m, struct nvfs_journal_stats *st, struct nvfs_journal_r
 			 (unsigned long long)r->stop_seq, r->reason,
 			 (unsigned long long)r->skipped_first_seq,
 			 (unsigned long long)r->skipped_last_seq);
+	if (r->tail_warning[0])
+		nvfs_info("%s: warning: %s: replay starts at the older tail copy (a torn "
+			  "tail update is harmless; a damaged one may replay entries "
+			  "already applied, which replay tolerates); run fsck.nvfs", m->pmem,
+			  r->tail_warning);
+	if (r->end_warning[0])
+		nvfs_info("%s: warning: journal: %s; run fsck.nvfs -v", m->pmem,
+			  r->end_warning);
 	nvfs_journal_stats(m->journal, st);
 	m->replay_entries = r->entries;
 }
@@ -431,6 +439,11 @@ bind_source(struct mnt *m)
 		nvfs_die("%s journals SOURCE %s, not %s; mount it with its SOURCE, or give "
 			 "this SOURCE its own pmem (mkfs.nvfs -f empties this one)", m->pmem,
 			 bi.path, m->src_real);
+	if (m->replay_entries && nvfs_bind_get(m->alloc, &bi) == -ENOENT)
+		nvfs_info("%s: warning: bound to no SOURCE, but the journal holds %llu "
+			  "entries: the binding page or its record was lost; binding it to "
+			  "%s (replay checks the SOURCE the journal names); run fsck.nvfs",
+			  m->pmem, (unsigned long long)m->replay_entries, m->src_real);
 	if (nvfs_bind_check(m->alloc, m->src_real, fd, m->replay_entries == 0, m->ro, note,
 			    sizeof(note)) < 0)
 		nvfs_die("%s: %s", m->pmem, nvfs_errmsg());

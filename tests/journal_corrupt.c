@@ -342,6 +342,51 @@ test_journal_corrupt_last_set_is_a_clean_end(void)
 	img_free(&im);
 }
 
+/*
+ * The last set damaged after its commit cannot be told from a torn one (no
+ * durable head), but it is never silent: the report's end_warning names
+ * where the log ends and why, for every field a flip can hit (magic
+ * included: the header still holds the expected lsn and seq).  A log that
+ * simply ends in never-written space, or in sets of an older pass, has no
+ * warning.
+ */
+static void
+test_journal_corrupt_last_set_is_reported_not_silent(void)
+{
+	struct img im;
+	static const struct {
+		int where;          /* 0: set header byte, 1: last entry's header, 2: payload */
+		unsigned off;
+	} cases[] = { { 0, 0 }, { 0, 7 }, { 0, 9 }, { 0, 16 }, { 0, 24 }, { 0, 33 },
+		      { 0, 36 }, { 0, 40 }, { 0, 50 }, { 1, 0 }, { 1, 9 }, { 2, 3 } };
+
+	img_build(&im, "jc_lastwarn.pmem", 3, 5, 4, 3000, 0);
+	const struct iset *last = &im.set[im.nr_sets - 1];
+	struct jt t;
+	CU_ASSERT_FATAL(img_open(&im, &t) == 0);
+	CU_ASSERT_EQUAL(t.report.end_warning[0], '\0'); /* a clean end */
+	jt_teardown(&t);
+	for (unsigned c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
+		img_restore(&im);
+		uint64_t eoff = entry_off(&im, im.nr_sets - 1, last->nr - 1);
+		uint64_t off = cases[c].where == 0 ? ring_off(&im, last->lsn) + cases[c].off
+			     : cases[c].where == 1 ? eoff + cases[c].off
+			     : eoff + NVFS_JOURNAL_ENTRY_HDR_BYTES + cases[c].off;
+		flip(im.path, off, 0);
+		CU_ASSERT_FATAL(img_open(&im, &t) == 0);
+		CU_ASSERT_FALSE(t.report.damaged);
+		CU_ASSERT_EQUAL(t.report.stop_lsn, last->lsn);
+		char lsn[64];
+		snprintf(lsn, sizeof(lsn), "lsn %llu (seq %llu)", (unsigned long long)last->lsn,
+			 (unsigned long long)last->first_seq);
+		if (!jt_has(t.report.end_warning, lsn))
+			printf(" (case %u)", c);
+		CU_ASSERT(jt_has(t.report.end_warning, lsn));
+		jt_teardown(&t);
+	}
+	img_free(&im);
+}
+
 /* ---- (b) a middle set ----------------------------------------------------- */
 
 enum where { SET_HDR, ENTRY_HDR, ENTRY_PAYLOAD, LAST_PAYLOAD };
@@ -1059,6 +1104,7 @@ NVFS_SUITE(journal_corrupt, "journal/corrupt", NULL, NULL,
 	   NVFS_TEST(test_journal_contract_refusals),
 	   NVFS_TEST(test_journal_tail_copy_out_of_range_refused),
 	   NVFS_TEST(test_journal_corrupt_last_set_is_a_clean_end),
+	   NVFS_TEST(test_journal_corrupt_last_set_is_reported_not_silent),
 	   NVFS_TEST(test_journal_corrupt_middle_set_reports_damage_and_restarts_past_it),
 	   NVFS_TEST(test_journal_corrupt_middle_set_checkpoint_then_reopen_without_appends),
 	   NVFS_TEST(test_journal_corrupt_first_set_after_tail_checkpoint_zero_restarts),

@@ -3,6 +3,7 @@
  * fsck.c -- fsck.nvfs: check (and by default repair) an nvfs namespace.
  *
  *     fsck.nvfs [-n] [-y] [-v] [-V|--version] [-h|--help] PMEM
+ *     fsck.nvfs -m|--map PMEM
  *
  * -n checks read-only and never writes; the default (also -y, and -a/-p for
  * fsck(8) compatibility) repairs what it finds.  -f is accepted and ignored
@@ -14,6 +15,11 @@
  * them.  The journal is never written: a journal that cannot be opened or
  * whose log is damaged is an error left uncorrected (a mount replays the
  * valid prefix of a damaged log).
+ *
+ * -m (--map) checks nothing: it prints where every on-pmem structure of the
+ * namespace is, one line "KIND OFFSET LENGTH [key=value...]" each (offsets
+ * and lengths in bytes, decimal), for people reading hex dumps and for the
+ * corruption tests (tests/torture/corrupt.sh); map_print has the kinds.
  *
  * Exit status, as fsck(8) defines it (the bits may combine):
  *   0 clean, 1 errors corrected, 4 errors left uncorrected,
@@ -27,6 +33,8 @@
 #include <time.h>
 
 #include "nvfs_alloc.h"
+#include "nvfs_bind.h"
+#include "nvfs_csum.h"
 #include "nvfs_err.h"
 #include "nvfs_journal.h"
 #include "nvfs_rec.h"
@@ -36,7 +44,7 @@
 #include "nvfs_util.h"
 
 #define PROG "fsck.nvfs"
-#define USAGE "usage: " PROG " [-n] [-y] [-v] [-V] [-h] PMEM"
+#define USAGE "usage: " PROG " [-n] [-y] [-v] [-m] [-V] [-h] PMEM"
 
 #define EXIT_CLEAN      0
 #define EXIT_CORRECTED  1
@@ -79,6 +87,7 @@ struct fsck {
 	bool no_write;          /* -n */
 	bool repair;            /* -y, -a, -p */
 	int verbose;            /* number of -v */
+	bool map;               /* -m, --map: print the structures, check nothing */
 	unsigned left;          /* problems not repaired, beyond the open's */
 	unsigned journal_left;  /* journal problems (never repaired) */
 };
@@ -94,6 +103,11 @@ help(void)
 	       "  -f     accepted and ignored: every run is a full check\n"
 	       "  -v     describe the superblock, free space, every owner and the\n"
 	       "         journal; twice: list every allocation (else %d per owner)\n"
+	       "  -m, --map  check nothing: print where each on-pmem structure is,\n"
+	       "         one line KIND OFFSET LENGTH [DETAIL] each (bytes, decimal);\n"
+	       "         kinds: sb sb-copy owner-list owner-head record-page\n"
+	       "         alloc-record journal-header journal-tail journal-set\n"
+	       "         journal-entry fs-record data bind\n"
 	       "  -V, --version  print the version and exit\n"
 	       "  -h, --help     print this help and exit\n\n"
 	       "The journal is checked read-only and never repaired: a mount replays\n"
@@ -109,7 +123,11 @@ parse_args(int argc, char *argv[], struct fsck *f)
 {
 	int c;
 
-	while ((c = nvfs_tool_getopt(argc, argv, "nyapfvVh")) != -1) {
+	/* --map is -m (nvfs_tool_getopt knows only --help and --version) */
+	for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
+		if (strcmp(argv[i], "--map") == 0)
+			argv[i] = (char *)"-m";
+	while ((c = nvfs_tool_getopt(argc, argv, "nyapfvmVh")) != -1) {
 		switch (c) {
 		case 'n':
 			f->no_write = true;
@@ -123,6 +141,9 @@ parse_args(int argc, char *argv[], struct fsck *f)
 			break;
 		case 'v':
 			f->verbose++;
+			break;
+		case 'm':
+			f->map = true;
 			break;
 		case 'V':
 			nvfs_tool_version(); /* exits 0, EXIT_CLEAN */
@@ -388,9 +409,13 @@ journal_replay(struct fsck *f, struct nvfs_journal *j, struct jcheck *jc)
 	}
 	nvfs_journal_stats(j, &jc->st);
 	if (jc->rep.tail_warning[0])
-		nvfs_warnx("%s: warning: journal %s (a torn tail update is harmless; "
+		nvfs_warnx("%s: warning: %s (a torn tail update is harmless; "
 			   "a damaged current copy makes a mount replay from the older "
 			   "tail)", f->path, jc->rep.tail_warning);
+	if (jc->rep.end_warning[0])
+		nvfs_warnx("%s: warning: journal: %s (offset %#llx); a mount replays the "
+			   "entries before it", f->path, jc->rep.end_warning,
+			   (unsigned long long)lsn_off(jc, jc->rep.stop_lsn));
 	if (jc->rep.damaged)
 		journal_damage(f, jc);
 	if (jc->bad_records) {
@@ -439,6 +464,39 @@ journal_check(struct fsck *f, struct nvfs_alloc *a, struct jcheck *jc)
 	}
 	jc->opened = journal_replay(f, j, jc) == 0;
 	nvfs_journal_close(&j);
+}
+
+/*
+ * bind_check -- the SOURCE binding (nvfs_bind.h), read-only: a corrupt one
+ * is an error a mount refuses while the journal holds entries; a journal
+ * holding entries with no binding at all means the binding page was lost
+ * (a mount binds the pmem to its SOURCE before it logs anything)
+ */
+static void
+bind_check(struct fsck *f, struct nvfs_alloc *a, const struct jcheck *jc)
+{
+	struct nvfs_bind_info bi;
+	char msg[1024];
+	int rc = nvfs_bind_get(a, &bi);
+
+	if (rc == -EUCLEAN) {
+		snprintf(msg, sizeof(msg), "SOURCE binding: %s; a mount refuses it while "
+			 "the journal holds entries and rewrites it otherwise", nvfs_errmsg());
+		problem(f, msg, false);
+		f->left++;
+	} else if (rc == -ENOENT && jc->opened && (jc->rep.entries || jc->rep.damaged)) {
+		snprintf(msg, sizeof(msg), "SOURCE binding: the pmem is bound to no "
+			 "SOURCE, but its journal holds %llu entries: the binding page or "
+			 "its record was lost (a mount binds it to the SOURCE it is given; "
+			 "replay still checks the SOURCE the journal names)",
+			 (unsigned long long)jc->rep.entries);
+		problem(f, msg, false);
+		f->left++;
+	} else if (rc && rc != -ENOENT) {
+		snprintf(msg, sizeof(msg), "SOURCE binding: %s", nvfs_errmsg());
+		problem(f, msg, false);
+		f->left++;
+	}
 }
 
 /* cmp_type -- for qsort: by type */
@@ -594,6 +652,247 @@ summary(const struct fsck *f, const struct nvfs_alloc_opts *o,
 	return (o->nr_repaired ? EXIT_CORRECTED : 0) | (left ? EXIT_LEFT : 0);
 }
 
+/* ---- --map: where every structure is ------------------------------------- */
+
+/*
+ * The kinds map_print prints, one line each: "KIND OFFSET LENGTH [k=v...]".
+ *   sb, sb-copy        the superblock copies (256 bytes)
+ *   owner-list         the owner list header (64 bytes)
+ *   owner-head         a live owner head (128 bytes): slot=, label=
+ *   record-page        the 64-byte header of a record page of a live owner's
+ *                      chain: slot=
+ *   alloc-record       a non-empty record word (8 bytes): slot=, block=, order=
+ *   journal-header     the journal header page's fixed part (64 bytes)
+ *   journal-tail       a tail copy (64 bytes): copy=A|B, state=current|older|
+ *                      invalid|blank
+ *   journal-set        a set header (64 bytes) of the log from the tail:
+ *                      lsn=, seq=FIRST..LAST (pad: seq=FIRST, pad), last (the
+ *                      set the log ends with)
+ *   journal-entry      an entry header (32 bytes): seq=, type=, set=LSN [last]
+ *   fs-record          a file system record (nvfs_rec.h): its header, names
+ *                      and, but for WRITE, its data: seq=, type=, [last]
+ *   data               the data of a WRITE record: seq=, ino=, offset= [last]
+ *   bind               a page of the SOURCE binding (4096 bytes): state=
+ *                      current|other, gen=
+ * Only what is live is listed: free owner slots, record pages no owner
+ * reaches and the ring beyond the end of the log hold nothing.
+ */
+
+struct map {
+	struct nvfs_alloc *a;
+	const struct jcheck *jc;
+	uint64_t head_lsn;             /* where the log ends */
+	uint64_t bind_cur;             /* offset of the current binding page */
+};
+
+/* map_set_bytes -- set_bytes of the (validated) set at lsn */
+static uint32_t
+map_set_bytes(const struct map *m, uint64_t lsn)
+{
+	const struct nvfs_pm_jset *s = nvfs_alloc_ptr(m->a, lsn_off(m->jc, lsn));
+	return s ? s->set_bytes : 0;
+}
+
+/* map_entry -- replay callback: an entry, its record and its data */
+static int
+map_entry(void *arg, const struct nvfs_journal_entry *e)
+{
+	const struct map *m = arg;
+	const char *base = nvfs_alloc_ptr(m->a, 0);
+	uint64_t poff = (uint64_t)((const char *)e->payload - base);
+	const char *last = e->lsn + map_set_bytes(m, e->lsn) == m->head_lsn ? " last" : "";
+	const char *tname = nvfs_rec_type_name(e->type);
+	struct nvfs_rec r;
+	char why[200];
+
+	printf("journal-entry %llu %u seq=%llu type=%s set=%llu%s\n",
+	       (unsigned long long)(poff - NVFS_JOURNAL_ENTRY_HDR_BYTES),
+	       NVFS_JOURNAL_ENTRY_HDR_BYTES, (unsigned long long)e->seq, tname,
+	       (unsigned long long)e->lsn, last);
+	if (strcmp(tname, "?") == 0 || !e->payload_bytes)
+		return 0;
+	uint64_t rec_len = e->payload_bytes;
+	bool data = false;
+	if (e->type == NVFS_REC_WRITE &&
+	    nvfs_rec_decode(e->type, e->payload, e->payload_bytes, &r, why, sizeof(why)) == 0 &&
+	    r.data_len) {
+		rec_len = (uint64_t)((const char *)r.data - (const char *)e->payload);
+		data = true;
+	}
+	printf("fs-record %llu %llu seq=%llu type=%s%s\n", (unsigned long long)poff,
+	       (unsigned long long)rec_len, (unsigned long long)e->seq, tname, last);
+	if (data)
+		printf("data %llu %llu seq=%llu ino=%llu offset=%llu%s\n",
+		       (unsigned long long)(poff + rec_len), (unsigned long long)r.data_len,
+		       (unsigned long long)e->seq, (unsigned long long)r.id.ino,
+		       (unsigned long long)r.a, last);
+	return 0;
+}
+
+/* map_sets -- every set header from the tail to the end of the log */
+static void
+map_sets(const struct map *m, const struct nvfs_journal_stats *st)
+{
+	uint64_t seq = st->tail_seq;
+
+	for (uint64_t lsn = st->tail_lsn; lsn < st->head_lsn;) {
+		const struct nvfs_pm_jset *s = nvfs_alloc_ptr(m->a, lsn_off(m->jc, lsn));
+		if (!s || s->set_bytes < NVFS_JOURNAL_SET_HDR_BYTES)
+			break; /* cannot happen: the open's scan validated them */
+		bool last = lsn + s->set_bytes == st->head_lsn;
+		if (s->flags & NVFS_JSET_PAD)
+			printf("journal-set %llu %u lsn=%llu seq=%llu pad%s\n",
+			       (unsigned long long)lsn_off(m->jc, lsn), NVFS_JOURNAL_SET_HDR_BYTES,
+			       (unsigned long long)lsn, (unsigned long long)seq,
+			       last ? " last" : "");
+		else
+			printf("journal-set %llu %u lsn=%llu seq=%llu..%llu entries=%u%s\n",
+			       (unsigned long long)lsn_off(m->jc, lsn), NVFS_JOURNAL_SET_HDR_BYTES,
+			       (unsigned long long)lsn, (unsigned long long)seq,
+			       (unsigned long long)(seq + s->nr_entries - 1), s->nr_entries,
+			       last ? " last" : "");
+		seq += s->nr_entries;
+		lsn += s->set_bytes;
+	}
+}
+
+/* map_journal -- the header page, its tail copies, and the log */
+static void
+map_journal(struct map *m, struct jcheck *jc)
+{
+	static const uint8_t uuid[NVFS_UUID_BYTES] = NVFS_JOURNAL_OWNER_UUID;
+	int owner = nvfs_alloc_owner_find(m->a, uuid);
+	struct nvfs_journal_stats st;
+	struct nvfs_journal *j;
+
+	if (owner < 0)
+		return;
+	nvfs_alloc_foreach(m->a, owner, journal_block, jc);
+	if (!jc->nr_buckets || !jc->hdr_off || jc->oom)
+		return;
+	qsort(jc->buckets, jc->nr_buckets, sizeof(jc->buckets[0]), cmp_u64);
+	const struct nvfs_pm_journal_hdr *h = nvfs_alloc_ptr(m->a, jc->hdr_off);
+	if (!h)
+		return;
+	printf("journal-header %llu %zu\n", (unsigned long long)jc->hdr_off, sizeof(*h));
+	uint64_t seed = nvfs_csum(&h->journal_id, 8, nvfs_ns_seed(nvfs_alloc_sb(m->a)));
+	const struct nvfs_pm_journal_tail *t[2] = {
+		(const void *)((const char *)h + NVFS_JOURNAL_TAIL_OFF0),
+		(const void *)((const char *)h + NVFS_JOURNAL_TAIL_OFF1) };
+	bool ok[2];
+	for (int i = 0; i < 2; i++)
+		ok[i] = t[i]->magic == NVFS_JOURNAL_TAIL_MAGIC &&
+			t[i]->csum == nvfs_csum((const uint8_t *)t[i] + 16,
+						sizeof(*t[i]) - 16, seed);
+	for (int i = 0; i < 2; i++) {
+		static const struct nvfs_pm_journal_tail zero;
+		const char *state = !ok[i] ? (memcmp(t[i], &zero, sizeof(zero)) ?
+					      "invalid" : "blank") :
+				    !ok[!i] || t[i]->gen > t[!i]->gen ? "current" : "older";
+		printf("journal-tail %llu %zu copy=%c state=%s gen=%llu\n",
+		       (unsigned long long)(jc->hdr_off + (i ? NVFS_JOURNAL_TAIL_OFF1 :
+							    NVFS_JOURNAL_TAIL_OFF0)),
+		       sizeof(*t[i]), i ? 'B' : 'A', state, (unsigned long long)t[i]->gen);
+	}
+	if (nvfs_journal_open(m->a, NULL, NVFS_JOURNAL_RDONLY, &j))
+		return;
+	nvfs_journal_stats(j, &st);
+	m->head_lsn = st.head_lsn;
+	map_sets(m, &st);
+	nvfs_journal_replay(j, map_entry, m, NULL);
+	nvfs_journal_close(&j);
+}
+
+/* map_bind_page -- foreach callback: a page of the binding owner */
+static int
+map_bind_page(void *arg, uint64_t off, unsigned order)
+{
+	struct map *m = arg;
+	const struct nvfs_pm_bind *p = nvfs_alloc_ptr(m->a, off);
+
+	if (order != 0 || !p)
+		return 0;
+	printf("bind %llu %u state=%s gen=%llu\n", (unsigned long long)off, NVFS_PAGE_BYTES,
+	       off == m->bind_cur ? "current" : "other", (unsigned long long)p->gen);
+	return 0;
+}
+
+/* map_owners -- live owner heads, their record pages and records */
+static void
+map_owners(struct map *m)
+{
+	static bool seen[NVFS_RECS_PAGES];
+
+	memset(seen, 0, sizeof(seen));
+	for (unsigned s = 0; s < NVFS_OWNER_SLOTS; s++) {
+		uint64_t hoff = NVFS_OWNER_LIST_OFF + NVFS_OWNER_LIST_HDR_BYTES +
+				(uint64_t)s * NVFS_OWNER_HEAD_BYTES;
+		const struct nvfs_pm_owner_head *h = nvfs_alloc_ptr(m->a, hoff);
+		char label[NVFS_LABEL_BYTES + 1];
+		if (!h || !h->commit)
+			continue;
+		nvfs_label_text(label, h->label, NVFS_LABEL_BYTES);
+		for (char *c = label; *c; c++)
+			if (*c == ' ' || *c < 0x21 || *c > 0x7e)
+				*c = '_';
+		printf("owner-head %llu %u slot=%u label=%s\n", (unsigned long long)hoff,
+		       NVFS_OWNER_HEAD_BYTES, s, label);
+		for (uint64_t off = h->recs_off[0]; off;) {
+			if (off < NVFS_RECS_AREA_OFF || off >= NVFS_PAGES_OFF ||
+			    (off - NVFS_RECS_AREA_OFF) % NVFS_RECS_PAGE_BYTES)
+				break;
+			uint64_t i = (off - NVFS_RECS_AREA_OFF) / NVFS_RECS_PAGE_BYTES;
+			const struct nvfs_pm_recs_page *p = nvfs_alloc_ptr(m->a, off);
+			if (seen[i] || !p)
+				break;
+			seen[i] = true;
+			printf("record-page %llu %u slot=%u\n", (unsigned long long)off,
+			       NVFS_RECS_HDR_BYTES, s);
+			for (unsigned r = 0; r < NVFS_RECS_PER_PAGE; r++)
+				if (p->recs[r])
+					printf("alloc-record %llu 8 slot=%u block=%#llx order=%u\n",
+					       (unsigned long long)(off + NVFS_RECS_HDR_BYTES + 8u * r),
+					       s, (unsigned long long)(nvfs_pm_rec_pgoff(p->recs[r]) *
+								       NVFS_PAGE_BYTES),
+					       nvfs_pm_rec_order(p->recs[r]));
+			off = p->next_off;
+		}
+	}
+}
+
+/*
+ * map_print -- the --map listing (see above); the namespace is opened as
+ * fsck -n opens it, and what cannot be found (a damaged owner list, a
+ * journal that does not open) is left out.  Exit status: 0, or fsck's.
+ */
+static int
+map_print(const char *path)
+{
+	static const uint8_t bind_uuid[NVFS_UUID_BYTES] = NVFS_BIND_OWNER_UUID;
+	struct nvfs_alloc_opts o = { .flags = NVFS_ALLOC_CHECK | NVFS_ALLOC_RDONLY };
+	struct jcheck jc = { 0 };
+	struct nvfs_bind_info bi;
+	struct map m = { .jc = &jc };
+	int rc = nvfs_alloc_open(path, &o, &m.a);
+
+	if (rc)
+		return open_fail(rc);
+	printf("sb %u %u\nsb-copy %u %u\nowner-list %u %u\n", NVFS_SB_OFF, NVFS_SB_BYTES,
+	       NVFS_SB_BACKUP_OFF, NVFS_SB_BYTES, NVFS_OWNER_LIST_OFF,
+	       NVFS_OWNER_LIST_HDR_BYTES);
+	map_owners(&m);
+	map_journal(&m, &jc);
+	int owner = nvfs_alloc_owner_find(m.a, bind_uuid);
+	if (owner >= 0) {
+		if (nvfs_bind_get(m.a, &bi) == 0)
+			m.bind_cur = bi.page_off;
+		nvfs_alloc_foreach(m.a, owner, map_bind_page, &m);
+	}
+	nvfs_alloc_close(&m.a);
+	free(jc.buckets);
+	return o.nr_problems ? EXIT_LEFT : EXIT_CLEAN;
+}
+
 /* main -- open in CHECK mode, verify, check the journal, report */
 int
 main(int argc, char *argv[])
@@ -606,6 +905,8 @@ main(int argc, char *argv[])
 
 	nvfs_tool_init(PROG, USAGE, EXIT_OPERATION);
 	parse_args(argc, argv, &f);
+	if (f.map)
+		return map_print(f.path);
 	struct nvfs_alloc_opts o = {
 		.flags = NVFS_ALLOC_CHECK |
 			 (f.no_write ? NVFS_ALLOC_RDONLY : NVFS_ALLOC_REPAIR),
@@ -624,6 +925,7 @@ main(int argc, char *argv[])
 		f.left++;
 	}
 	journal_check(&f, a, &jc);
+	bind_check(&f, a, &jc);
 	nvfs_alloc_stats(a, &st);
 	if (f.verbose)
 		verbose_print(&f, a, &st, &jc);
