@@ -670,8 +670,9 @@ summary(const struct fsck *f, const struct nvfs_alloc_opts *o,
  *                      set the log ends with)
  *   journal-entry      an entry header (32 bytes): seq=, type=, set=LSN [last]
  *   fs-record          a file system record (nvfs_rec.h): its header, names
- *                      and, but for WRITE, its data: seq=, type=, [last]
- *   data               the data of a WRITE record: seq=, ino=, offset= [last]
+ *                      and, but for WRITE, its data: seq=, type=, set= [last]
+ *   data               the data of a WRITE record: seq=, ino=, offset=, set=
+ *                      [last]
  *   bind               a page of the SOURCE binding (4096 bytes): state=
  *                      current|other, gen=
  * Only what is live is listed: free owner slots, record pages no owner
@@ -719,13 +720,14 @@ map_entry(void *arg, const struct nvfs_journal_entry *e)
 		rec_len = (uint64_t)((const char *)r.data - (const char *)e->payload);
 		data = true;
 	}
-	printf("fs-record %llu %llu seq=%llu type=%s%s\n", (unsigned long long)poff,
-	       (unsigned long long)rec_len, (unsigned long long)e->seq, tname, last);
+	printf("fs-record %llu %llu seq=%llu type=%s set=%llu%s\n", (unsigned long long)poff,
+	       (unsigned long long)rec_len, (unsigned long long)e->seq, tname,
+	       (unsigned long long)e->lsn, last);
 	if (data)
-		printf("data %llu %llu seq=%llu ino=%llu offset=%llu%s\n",
+		printf("data %llu %llu seq=%llu ino=%llu offset=%llu set=%llu%s\n",
 		       (unsigned long long)(poff + rec_len), (unsigned long long)r.data_len,
 		       (unsigned long long)e->seq, (unsigned long long)r.id.ino,
-		       (unsigned long long)r.a, last);
+		       (unsigned long long)r.a, (unsigned long long)e->lsn, last);
 	return 0;
 }
 
