@@ -7,7 +7,8 @@
 # Sourcing it, with the test's own arguments still in "$@":
 #   B       the absolute build directory: $1, else $NVFS_BUILD, else build
 #           (exits 1 if it cannot be entered)
-#   MKFS, FSCK, MOUNT   $B/mkfs.nvfs, $B/fsck.nvfs, $B/mount.nvfs
+#   MKFS, FSCK, MOUNT   $B/mkfs.nvfs, $B/fsck.nvfs, $B/mount.nvfs (MOUNT:
+#           $NVFS_IT_MOUNT if set, e.g. the sanitized daemon of make torture)
 #   T       a new scratch directory /dev/shm/nvfs-it.XXXXXX (exits 1 if it
 #           cannot be made), removed on exit, with the lock holder below
 #           killed, by an EXIT trap
@@ -55,7 +56,7 @@
 
 B=$(cd "${1:-${NVFS_BUILD:-build}}" && pwd) || exit 1
 # shellcheck disable=SC2034  # used by the tests
-MKFS=$B/mkfs.nvfs FSCK=$B/fsck.nvfs MOUNT=$B/mount.nvfs
+MKFS=$B/mkfs.nvfs FSCK=$B/fsck.nvfs MOUNT=${NVFS_IT_MOUNT:-$B/mount.nvfs}
 T=$(mktemp -d /dev/shm/nvfs-it.XXXXXX) || exit 1
 holder=
 cleanup() {

@@ -24,6 +24,33 @@
 #      SIGKILL that mount after 20..800 ms, mostly while it replays (the
 #      summary says how often the kill came before the replay's log line);
 #      then go on as the others;
+#   e  a kill aimed into a checkpoint: checkpoint_secs=1 and
+#      NVFS_TEST_CKPT_DELAY_US=100000 (a pass says "SOURCE synced", waits
+#      100 ms, releases the journal, says "done"); the kill comes 0..80 ms
+#      after the first "SOURCE synced" (the summary counts the kills that
+#      landed between the two); SOURCE kept;
+#   p  POWER LOSS: the first mount runs with NVFS_TEST_PMEM_SHADOW (the
+#      daemon copies each range it makes durable into a shadow file, see
+#      nvfs_pmem.h) and checkpoint_secs=1, killed after 20..1500 ms; the
+#      pmem is then replaced by the shadow: every store that was not
+#      flushed and drained is gone.  SOURCE kept (its page cache outlived
+#      the daemon: the best case for SOURCE);
+#   q  power loss, and SOURCE as it was at the last completed checkpoint
+#      (the worst case): the first mount has NVFS_TEST_NO_CHECKPOINT=1, so
+#      that checkpoint is the mount's own, when SOURCE was empty: SOURCE is
+#      wiped and the pmem replaced by the shadow;
+#   r  power loss in which some unflushed stores reached the media anyway:
+#      the pmem is the shadow plus a random subset (0..100 %) of the 8-byte
+#      words the daemon stored and never flushed (build/nvfs_pmcut); SOURCE
+#      kept, or wiped (then with NVFS_TEST_NO_CHECKPOINT=1 as q);
+#   x  PMEM EXHAUSTION: a 64 MiB namespace with the smallest journal (8
+#      MiB), checkpoint_secs=1, each checkpoint 200 ms slower
+#      (NVFS_TEST_CKPT_DELAY_US: a slow SOURCE disk), the workload run for
+#      1..3 s beside a second writer (dd, 500 MiB to zz-filler, outside
+#      the model): writers must wait for checkpoints (the summary sums the
+#      stats' waits_for_space),
+#      nothing may fail that would not fail on ext4 (the checker's O1);
+#      SOURCE kept;
 # then mount normally (the replay; its log line is printed), verify through
 # the mount, unmount cleanly (mount.nvfs must exit 0), verify SOURCE, and
 # fsck.nvfs -n the pmem.  Variants take turns; the last lines say, per
@@ -34,7 +61,7 @@
 #   NVFS_CRASH_ITERS     iterations per durability mode (default 50 for op,
 #                        20 for fsync)
 #   NVFS_CRASH_MODES     durability modes (default "op fsync")
-#   NVFS_CRASH_VARIANTS  variants, in turn (default "a b c d")
+#   NVFS_CRASH_VARIANTS  variants, in turn (default "a b c d e p q r x")
 #   NVFS_CRASH_SEED      the first iteration's seed (default random); the
 #                        i-th iteration uses SEED+i
 #   NVFS_CRASH_OPS       run exactly this many operations, then kill (no
@@ -49,8 +76,14 @@
 #                        (default: 1 if mount.nvfs accepts it).  Without
 #                        it only variant a runs (b, c, d need the journal
 #                        replay), unless NVFS_CRASH_FORCE=1.
+#   NVFS_SAN_LOG_DIR     where a sanitized daemon (NVFS_IT_MOUNT, with
+#                        ASAN_OPTIONS/UBSAN_OPTIONS log_path there) writes
+#                        its reports: any file there after an iteration
+#                        fails it (the report is shown and moved aside)
 # A failure prints the seed, the command that repeats the iteration, and
-# the checker's report.
+# the checker's report.  The last lines are one per durability mode and
+# variant: "SUMMARY kind=KIND/MODE cycles=N replayed=ENTRIES failures=N"
+# (tests/torture/torture.sh gathers them into its table).
 #
 # Needs root, /dev/fuse and fusermount3 (else skipped).  Every mount this
 # test makes is unmounted by its EXIT trap (lazily: killed daemons leave
@@ -76,13 +109,15 @@ fi
 
 # ---- configuration -----------------------------------------------------------
 modes=${NVFS_CRASH_MODES:-op fsync}
-variants=${NVFS_CRASH_VARIANTS:-a b c d}
+variants=${NVFS_CRASH_VARIANTS:-a b c d e p q r x}
 fixed_ops=${NVFS_CRASH_OPS:-}
 keep=${NVFS_CRASH_KEEP:-}
 seed0=${NVFS_CRASH_SEED:-$(((RANDOM << 15 | RANDOM) % 1000000000))}
 replay_delay=${NVFS_CRASH_REPLAY_DELAY_US:-10000}
 PMEM_SIZE=256M   # the journal must hold a whole run: NVFS_TEST_NO_CHECKPOINT
 JOURNAL_SIZE=128M
+PCUT=$B/nvfs_pmcut
+san_dir=${NVFS_SAN_LOG_DIR:-}
 iters_for() {
 	if [ -n "${NVFS_CRASH_ITERS:-}" ]; then echo "$NVFS_CRASH_ITERS"
 	elif [ "$1" = op ]; then echo 50; else echo 20; fi
@@ -134,11 +169,12 @@ reap() {
 # sleep_ms MS
 sleep_ms() { sleep "$(printf '%d.%03d' $(($1 / 1000)) $(($1 % 1000)))"; }
 
-# mount_opts MODE: the -o options of every mount of an iteration
+# mount_opts MODE: the -o options of every mount of an iteration (and
+# $extra_opts, the variant's)
 mount_opts() {
 	local o="pmem=$P"
 	[ "$durability" = 1 ] && o="$o,durability=$1"
-	echo "$o"
+	echo "$o${extra_opts:+,$extra_opts}"
 }
 # spawn_fs LOG MODE [VAR=VALUE...]: mount.nvfs -f SOURCE MNT in the
 # background with those variables in its environment; the daemon's pid in
@@ -200,8 +236,35 @@ wreck() {
 	esac
 }
 
+# wait_log LOG REGEX SECONDS PID: until a line of LOG matches REGEX; fails
+# if SECONDS pass or PID exits first
+wait_log() {
+	for _ in $(seq $(($3 * 100))); do
+		grep -Eq -- "$2" "$1" 2>/dev/null && return 0
+		kill -0 "$4" 2>/dev/null || return 1
+		sleep 0.01
+	done
+	return 1
+}
+# stat_of KEY: KEY's value in the mount's user.nvfs.stats (empty if none)
+stat_of() {
+	getfattr -n user.nvfs.stats --only-values "$M" 2>/dev/null |
+		awk -v k="$1:" '$1 == k { print $2 }'
+}
+# san_check: a sanitizer report of this iteration fails it
+san_check() {
+	local f
+	[ -n "$san_dir" ] || return 0
+	for f in "$san_dir"/*; do
+		[ -f "$f" ] || continue
+		ifail "sanitizer report from the daemon: $f"
+		show "$f"
+		mv "$f" "$f.seen-$seed"
+	done
+}
+
 # ---- one iteration --------------------------------------------------------------
-declare -A runs=() failed=() midway=()
+declare -A runs=() failed=() midway=() replayed=() inside=() waits=()
 recovered=0   # objects replays kept in SOURCE/nvfs-recovered (durability=fsync)
 # ifail MSG...: this iteration failed; say how to repeat it
 ifail() {
@@ -221,18 +284,36 @@ show() { [ -s "$1" ] && head -40 "$1" | sed 's/^/       | /'; }
 # one_iteration MODE VARIANT SEED N
 one_iteration() {
 	mode=$1 v=$2 seed=$3
-	local n=$4 rc ms how=keep ops inflight note rline crash_env=()
+	local n=$4 rc ms how=keep ops inflight note rline crash_env=() power="" filler=""
+	local psize=$PMEM_SIZE jsize=$JOURNAL_SIZE
 	I=$T/it S=$T/it/src M=$T/it/mnt P=$T/p.pmem ST=$T/it/state
 	iter_failed=0
+	extra_opts=""
 	RANDOM=$seed
 	lazy_umount "$M"
 	rm -rf "$I"
 	mkdir -p "$S" "$M"
+	case $v in
+	b | c | d | q) crash_env=(NVFS_TEST_NO_CHECKPOINT=1) ;;
+	e) crash_env=(NVFS_TEST_CKPT_DELAY_US=100000); extra_opts=checkpoint_secs=1 ;;
+	p) power=shadow; extra_opts=checkpoint_secs=1 ;;
+	r) power=cut
+	   if [ $((RANDOM % 2)) = 0 ]; then how=wipe; crash_env=(NVFS_TEST_NO_CHECKPOINT=1)
+	   else extra_opts=checkpoint_secs=1; fi ;;
+	x) psize=64M jsize=8M extra_opts=checkpoint_secs=1
+	   crash_env=(NVFS_TEST_CKPT_DELAY_US=200000) ;;
+	esac
+	[ "$v" = q ] && power=shadow
 	# one pmem for all iterations, formatted anew each time
-	if ! "$MKFS" -f -s "$PMEM_SIZE" -J "$JOURNAL_SIZE" "$P" >"$I/mkfs.log" 2>&1; then
+	if ! "$MKFS" -f -s "$psize" -J "$jsize" "$P" >"$I/mkfs.log" 2>&1; then
 		ifail "mkfs.nvfs failed"; show "$I/mkfs.log"; return
 	fi
-	[ "$v" != a ] && crash_env=(NVFS_TEST_NO_CHECKPOINT=1)
+	if [ -n "$power" ]; then
+		# the shadow starts as the pmem is before the mount: all durable
+		cp --sparse=always "$P" "$I/shadow" &&
+			crash_env+=(NVFS_TEST_PMEM_SHADOW="$I/shadow") ||
+			{ ifail "cannot copy the pmem to the shadow"; return; }
+	fi
 
 	# the workload, killed
 	spawn_fs "$I/mount1.log" "$mode" "${crash_env[@]}"
@@ -245,15 +326,52 @@ one_iteration() {
 		"$M" "$ST" 2>"$I/run.log" &
 	local cl=$!
 	cpids="$cpids $cl"
+	if [ "$v" = x ]; then
+		# a second writer, outside the workload's names: the journal fills
+		# faster than a checkpoint empties it, whatever the mode
+		sleep 0.05
+		timeout -k 5 30 dd if=/dev/zero of="$M/zz-filler" bs=256K count=2000 \
+			conv=notrunc status=none 2>/dev/null &
+		filler=$!
+		cpids="$cpids $filler"
+	fi
 	ms=$((20 + RANDOM % 381)) # drawn either way: the draws after it stay the same
+	case $v in
+	e) ms=$((RANDOM % 81)) ;;
+	p | r) ms=$((20 + RANDOM % 1481)) ;;
+	x) ms=$((1000 + RANDOM % 2001)) ;;
+	esac
 	if [ -n "$fixed_ops" ]; then
 		reap "$cl" 60
 		ms="after op $fixed_ops"
+	elif [ "$v" = e ]; then
+		if wait_log "$I/mount1.log" 'NVFS_TEST: checkpoint .*SOURCE synced' 5 "$d1"; then
+			sleep_ms "$ms"
+			ms="$ms ms after a checkpoint synced SOURCE"
+		else
+			ms="after 5 s without a checkpoint"
+		fi
 	else
 		sleep_ms "$ms"
 		ms="after $ms ms"
 	fi
+	if [ "$v" = x ]; then
+		local w
+		w=$(stat_of waits_for_space)
+		waits[$mode]=$((${waits[$mode]:-0} + ${w:-0}))
+		ms="$ms, ${w:-?} waits for space, $(stat_of checkpoints) checkpoints"
+	fi
 	kill_fs "$d1"
+	if [ "$v" = e ]; then
+		# inside: the last "SOURCE synced" has no "done" after it
+		if awk '/NVFS_TEST: checkpoint .*SOURCE synced/ { open = 1 }
+			/NVFS_TEST: checkpoint .*done/ { open = 0 }
+			END { exit !open }' "$I/mount1.log"; then
+			inside[$mode]=$((${inside[$mode]:-0} + 1))
+			ms="$ms (inside the checkpoint)"
+		fi
+	fi
+	[ -n "$filler" ] && reap "$filler" 35
 	reap "$cl" 65
 	rc=$reaped
 	if [ "$rc" != 0 ]; then
@@ -271,9 +389,19 @@ one_iteration() {
 	case $v in
 	b) how=wipe ;;
 	c) how=damage ;;
+	q) how=wipe ;;
 	d) how=$(echo keep wipe damage | cut -d' ' -f$((RANDOM % 3 + 1))) ;;
 	esac
 	note="$note; $(wreck "$how")"
+	case $power in
+	shadow) cp --sparse=always "$I/shadow" "$P" && note="$note; pmem: only what was drained" ||
+			ifail "cannot put the shadow in place" ;;
+	cut) local pm=$((RANDOM % 1001)) cutmsg
+	     cutmsg=$("$PCUT" "$I/shadow" "$P" "$I/cut" "$seed" "$pm" 2>&1) &&
+		mv "$I/cut" "$P" &&
+		note="$note; pmem: what was drained + $pm permille of the unflushed words ($cutmsg)" ||
+		{ ifail "nvfs_pmcut: $cutmsg"; return; } ;;
+	esac
 	if [ "$v" = d ]; then
 		ms=$((20 + RANDOM % 781))
 		spawn_fs "$I/mount-replay.log" "$mode" \
@@ -298,13 +426,17 @@ one_iteration() {
 		kill_fs "$d3"; return
 	fi
 	rline=$(replay_line "$I/mount2.log")
+	local nrep
+	nrep=$(grep -o 'replayed [0-9]* journal entries' "$I/mount2.log" | tail -1 | awk '{print $2}')
+	replayed[$mode.$v]=$((${replayed[$mode.$v]:-0} + ${nrep:-0}))
 	echo "$mode/$v #$n seed $seed: $note; remount: ${rline:-no replay line}"
 	# with durability=fsync, objects of operations that never became durable
 	# may be kept aside in SOURCE/nvfs-recovered (replay deletes nothing it
 	# cannot prove deleted): not names of the model, and allowed there
 	ign=""
+	[ "$v" = x ] && ign="-i zz-filler"
 	if [ "$mode" = fsync ]; then
-		ign="-i nvfs-recovered"
+		ign="$ign -i nvfs-recovered"
 		kept=$(grep -c "kept as SOURCE/nvfs-recovered" "$I/mount2.log")
 		recovered=$((recovered + kept))
 	fi
@@ -328,6 +460,7 @@ one_iteration() {
 		ifail "fsck.nvfs -n: the pmem is not clean after the unmount"
 		show "$I/fsck.log"
 	fi
+	san_check
 }
 
 # iteration MODE VARIANT SEED N: one_iteration, then keep what a failed
@@ -401,14 +534,32 @@ done
 rm -rf "$T/it" "$T/p.pmem"
 
 declare -A vname=([a]="SOURCE kept" [b]="SOURCE wiped" [c]="SOURCE damaged"
-	[d]="replay killed")
+	[d]="replay killed" [e]="checkpoint killed" [p]="power loss"
+	[q]="power loss, SOURCE at the last checkpoint"
+	[r]="power loss, some unflushed stores kept" [x]="pmem exhausted")
+declare -A kind=([a]=kill [b]=kill-source-wiped [c]=kill-source-damaged
+	[d]=kill-in-replay [e]=kill-in-checkpoint [p]=power-loss
+	[q]=power-loss-source-at-checkpoint [r]=power-loss-partial-stores
+	[x]=pmem-exhaustion)
 for mode in $modes; do
 	for v in $variants; do
 		[ -n "${runs[$mode.$v]:-}" ] || continue
+		extra=""
+		case $v in
+		d) extra="; killed before the replay ended: ${midway[$mode]:-0}" ;;
+		e) extra="; killed inside a checkpoint: ${inside[$mode]:-0}" ;;
+		x) extra="; writers waited for space: ${waits[$mode]:-0} times" ;;
+		esac
 		echo "summary: durability=$mode variant $v (${vname[$v]:-?}):" \
-			"${runs[$mode.$v]} iterations, ${failed[$mode.$v]} failed$(
-			[ "$v" = d ] && echo "; killed before the replay ended:" \
-				"${midway[$mode]:-0}")"
+			"${runs[$mode.$v]} iterations, ${failed[$mode.$v]} failed," \
+			"${replayed[$mode.$v]:-0} entries replayed$extra"
+	done
+done
+for mode in $modes; do
+	for v in $variants; do
+		[ -n "${runs[$mode.$v]:-}" ] || continue
+		echo "SUMMARY kind=${kind[$v]:-$v}/$mode cycles=${runs[$mode.$v]}" \
+			"replayed=${replayed[$mode.$v]:-0} failures=${failed[$mode.$v]}"
 	done
 done
 echo "summary: objects of never-durable operations kept in nvfs-recovered" \
