@@ -36,7 +36,7 @@ TESTTOOLS := $(patsubst tests/tools/%.c,%,$(wildcard tests/tools/*.c))
 B  := build
 BS := build/san
 
-.PHONY: all deps check check-unit check-san check-it install uninstall clean bench san-tools \
+.PHONY: all deps check check-unit check-san check-it install uninstall clean bench san-tools torture torture-quick \
 	fuzz fuzz-run fuzz-regress fuzz-corpus fuzz-cc-check
 .SECONDARY:
 
@@ -102,9 +102,10 @@ $(B)/passthrough_ll: $(PTLL_SRC)
 $(foreach t,$(TESTTOOLS),$(B)/$(t)): $(B)/%: $(B)/tests/tools/%.o
 	$(CC) $(CFLAGS) -o $@ $< -pthread
 
-$(B)/nvfs_tests: $(patsubst %.c,$(B)/%.o,$(TEST_SRC)) $(call LIBS,$(B))
+# the tests link mount.nvfs's option parser too (tests/mount_opts.c)
+$(B)/nvfs_tests: $(patsubst %.c,$(B)/%.o,$(TEST_SRC) mount/opts.c) $(call LIBS,$(B))
 	$(CC) $(CFLAGS) -o $@ $(filter %.o,$^) $(call REVLIBS,$(B)) $(LDLIBS) $(TEST_LDLIBS)
-$(BS)/nvfs_tests: $(patsubst %.c,$(BS)/%.o,$(TEST_SRC)) $(call LIBS,$(BS))
+$(BS)/nvfs_tests: $(patsubst %.c,$(BS)/%.o,$(TEST_SRC) mount/opts.c) $(call LIBS,$(BS))
 	$(CC) $(CFLAGS) $(SANFLAGS) -o $@ $(filter %.o,$^) $(call REVLIBS,$(BS)) $(LDLIBS) $(TEST_LDLIBS)
 
 # ---- tests ------------------------------------------------------------------
@@ -121,6 +122,14 @@ check-san: $(BS)/nvfs_tests
 	NVFS_TEST_SCALE=san $(BS)/nvfs_tests
 check-it: all
 	tests/it/run.sh $(B)
+
+# make torture: the long crash/fault/corruption/load/fuzz runs with the
+# sanitized daemon (tests/torture/torture.sh; about 40 min); the short
+# variants of each run in make check (t75, t80, t82, t85, fuzz-regress)
+torture: all san-tools
+	tests/torture/torture.sh $(B)
+torture-quick: all san-tools
+	TORTURE_QUICK=1 tests/torture/torture.sh $(B)
 
 bench: all $(FSBENCH)
 	bench/alloc_bench.sh $(B)
