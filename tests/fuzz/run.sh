@@ -50,7 +50,7 @@ export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 case "$mode" in
 corpus)
 	for t in "$@"; do
-		rm -rf "$corpus_dir/$t"
+		# seeds are overwritten by name; crash-* inputs (found bugs) stay
 		mkdir -p "$corpus_dir/$t"
 		NVFS_FUZZ_MKCORPUS="$corpus_dir/$t" "$fz/$t" >/dev/null || exit 1
 		echo "fuzz $t: $(ls "$corpus_dir/$t" | wc -l) seeds, $(du -sk "$corpus_dir/$t" | cut -f1) KiB"
