@@ -3,8 +3,8 @@
  * nvfs_crashload.c -- a seeded file-system workload to kill an nvfs mount
  * under, and the checker of what survived it (tests/it/t80-crash.sh).
  *
- *     nvfs_crashload run -S SEED -m op|fsync [-n MAXOPS] DIR STATEFILE
- *     nvfs_crashload verify -m op|fsync [-i NAME]... [-v] STATEFILE DIR
+ *     nvfs_crashload run -S SEED -m op|fsync [-F FAULTS] [-n MAXOPS] DIR STATEFILE
+ *     nvfs_crashload verify -m op|fsync|phantom [-i NAME]... [-v] STATEFILE DIR
  *     nvfs_crashload apply [-n OPS] STATEFILE DIR
  *
  * RUN makes one operation after the other in DIR (the mount point; DIR must
@@ -27,6 +27,17 @@
  *   utimes P AS ANS MS MNS  utimensat with explicit atime and mtime
  *   setxattr P NAME LEN FLAGS  user.x0..x2, 1..64 bytes, 0|create|replace
  *   removexattr P NAME
+ *   mmap P OFF LEN        open(O_RDWR), mmap(MAP_SHARED) of the pages that
+ *                         hold [OFF, OFF+LEN) -- always inside the size --,
+ *                         store LEN bytes (1 B .. 64 KiB) there,
+ *                         msync(MS_SYNC), munmap, close.  The result is
+ *                         msync's (or open's, mmap's); a SIGBUS in the
+ *                         store is EIO (the file system went away, when
+ *                         gone; ENOSPC with -F ENOSPC on a full tmpfs
+ *                         written directly).  Like a write, each byte old
+ *                         or new while in flight; acknowledged when msync
+ *                         returns, and msync(MS_SYNC) is an fdatasync of
+ *                         the file (F3)
  *
  * Names come from a small pool so that operations collide: directories d0
  * and d1 (in DIR, mode 0700..0775), files a..e in each of DIR, d0 and d1:
@@ -46,7 +57,9 @@
  *
  *   H nvfs_crashload 1 seed=S mode=M xattr=0|1   once, first
  *   B N OP ARGS...        before operation N is made
- *   R N ok|ERRNO          its result (ERRNO by name: ENOENT, EEXIST, ...)
+ *   R N ok|ERRNO [partial=BYTES]  its result (ERRNO by name: ENOENT,
+ *                         EEXIST, ...); partial: a write that failed with a
+ *                         backing fault (-F) after BYTES got in
  *   I N ERRNO [partial=BYTES] [alive]   the file system went away in it:
  *                         ENOTCONN or ECONNABORTED, or EIO while a
  *                         statfs(DIR) fails too ("in flight"; RUN stops, exit
@@ -60,29 +73,54 @@
  * like any other: RUN predicts every result from its model, warns on
  * stderr when the file system answers otherwise, and VERIFY reports it.
  *
+ * BACKING FAULTS (-F FAULTS: "all", or a comma-separated subset of ENOSPC,
+ * EDQUOT, EROFS, EIO; the H line says faults=FAULTS).  The backing file
+ * system may be full, read-only or failing: each of these errnos is then
+ * a possible result of any operation (R N ERRNO, also an EIO from a live
+ * file system; any other unexpected errno still diverges), and what the
+ * failed operation did is exactly what the backing file systems allow:
+ *   - a write or append: the BYTES of partial= landed (a short write, then
+ *     the error), nothing else, and the size grew by no more than they
+ *     reach (a write that fails outright extended nothing);
+ *   - an mmap write: some of its pages may have been written back before
+ *     the error: each byte of its range old or new from then on, until a
+ *     later write, truncate or successful mmap covers it ("either" bytes:
+ *     O2 and F3 take both);
+ *   - anything else (creat, mkdir, link, rename, trunc, chmod, utimes,
+ *     xattrs, syncs): nothing.  A failed sync vouches for nothing.
+ * The model stays exact otherwise, and VERIFY after a crash checks every
+ * acknowledged operation, the failed ones included (they changed nothing
+ * beyond the above).
+ *
  * VERIFY rebuilds the model from STATEFILE alone and checks DIR (the mount
  * after a remount, or SOURCE after the unmount).  It prints every mismatch
  * as "MISMATCH PATH: WHAT: expected X, actual Y" and "verify: FAIL (N
  * mismatches)" with exit 1, or "verify: OK (N ops, M acknowledged)" with
  * exit 0 (M: operations with an R line, failed ones included).  Exit 2:
  * usage, an unreadable STATEFILE or DIR.  -i NAME ignores NAME in DIR
- * (say, an nvfs private directory; repeatable); -v prints the model too.
+ * (say, an nvfs private directory; a fnmatch(3) pattern such as 'zz-*'
+ * for files made behind the workload's back; repeatable); -v prints the
+ * model too.
  *
  * THE RULES.  Let S_k be the model after the first k operations (an
- * operation that failed changes nothing), N the last acknowledged one and
- * F the one in flight, if any.  The model state "applied" by F is
- * S_N + F; for F a write (write, append), F may have landed in part.
+ * operation that failed changes nothing, but for the backing faults
+ * above), N the last acknowledged one and F the one in flight, if any.
+ * The model state "applied" by F is S_N + F; for F a write (write,
+ * append, mmap), F may have landed in part.
  *
  *  -m op (every acknowledged operation survives):
- *   O1 every result in STATEFILE is the one the model predicts;
+ *   O1 every result in STATEFILE is the one the model predicts, or a
+ *      backing fault of the run's -F (see above);
  *   O2 DIR equals S_N or S_N + F: the same names with the same types;
  *      per file its size and every byte, mode, link count, user.* xattrs
  *      (names and values), mtime when the last thing to touch it was
  *      utimens (no write or truncate after it); per directory its mode and
  *      xattrs; and names share an inode (st_ino) exactly when they name
- *      the same model object.  For F a write of [OFF, OFF+LEN) to a file
- *      of size Z: each byte of the range is old (or zero beyond Z) or new,
- *      the size is between Z and max(Z, OFF+LEN), the mtime is not checked.
+ *      the same model object; a byte a failed mmap write left "either"
+ *      may have both values.  For F a write (write, append, mmap) of
+ *      [OFF, OFF+LEN) to a file of size Z: each byte of the range is old
+ *      (or zero beyond Z) or new, the size is between Z and
+ *      max(Z, OFF+LEN), the mtime is not checked.
  *
  *  -m fsync (only what an fsync covered must survive; nothing may appear
  *   that was never there).  The model here applies F as if it succeeded
@@ -106,7 +144,8 @@
  *      byte below X's size at k is its byte at k, or zero if a later
  *      truncate cut below it, or the byte of a write to X after k: any
  *      state consistent with a prefix of the later operations, byte by
- *      byte.  After an fsync (not fdatasync) also X's mode, each xattr and
+ *      byte.  An mmap write that succeeded is an fdatasync of X (its
+ *      msync(MS_SYNC)).  After an fsync (not fdatasync) also X's mode, each xattr and
  *      an explicit mtime, each unless an operation after k changed it
  *      (for the mtime: any write, truncate or utimens);
  *   F4 fsyncdir: for a successful fsyncdir of the directory at p as
@@ -118,6 +157,9 @@
  *   synced object's last record must give; docs/FS-JOURNAL.md promises
  *   more ("everything before a successful fsync"), which these do not
  *   check beyond F3 and F4.  Directories get F1 and F4 only.
+ *
+ *  -m phantom (nothing that was never there; for a SOURCE that a replay
+ *   left half done, say one a backing fault stopped): O1, F1 and F2 only.
  *
  * RUN's -m only weights the mix (-m fsync: about twice the syncs); VERIFY's
  * -m chooses the rules, whatever the run's was.
@@ -144,6 +186,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fnmatch.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/syscall.h>
@@ -294,7 +340,7 @@ static const struct {
 	{ ENAMETOOLONG, "ENAMETOOLONG" }, { ENOSYS, "ENOSYS" }, { EINTR, "EINTR" },
 	{ EBADF, "EBADF" }, { ENXIO, "ENXIO" }, { ENOMEM, "ENOMEM" },
 	{ ESTALE, "ESTALE" }, { EMLINK, "EMLINK" }, { ERANGE, "ERANGE" },
-	{ E2BIG, "E2BIG" }, { EAGAIN, "EAGAIN" },
+	{ E2BIG, "E2BIG" }, { EAGAIN, "EAGAIN" }, { EDQUOT, "EDQUOT" },
 };
 
 /* errname -- "ok" for 0, the symbolic name, else "E<number>" */
@@ -372,13 +418,13 @@ xcalloc(size_t n, size_t sz)
 enum optype {
 	OP_CREAT, OP_WRITE, OP_APPEND, OP_TRUNC, OP_FSYNC, OP_FDATASYNC,
 	OP_FSYNCDIR, OP_MKDIR, OP_RMDIR, OP_UNLINK, OP_RENAME, OP_LINK,
-	OP_CHMOD, OP_UTIMES, OP_SETXATTR, OP_REMOVEXATTR, OP_NTYPES
+	OP_CHMOD, OP_UTIMES, OP_SETXATTR, OP_REMOVEXATTR, OP_MMAP, OP_NTYPES
 };
 
 static const char *const opnames[OP_NTYPES] = {
 	"creat", "write", "append", "trunc", "fsync", "fdatasync", "fsyncdir",
 	"mkdir", "rmdir", "unlink", "rename", "link", "chmod", "utimes",
-	"setxattr", "removexattr",
+	"setxattr", "removexattr", "mmap",
 };
 
 enum opstate { ST_STARTED, ST_DONE, ST_INFLIGHT };
@@ -387,14 +433,16 @@ struct op {
 	uint32_t no;                   /* 1, 2, ... */
 	enum optype type;
 	int s, d;                      /* the slot; the second (rename, link) */
-	uint64_t off, len;             /* write; append (len, expected off); trunc (len) */
+	uint64_t off, len;             /* write, mmap; append (len, expected off);
+					* trunc (len) */
 	unsigned mode;                 /* creat, mkdir, chmod */
 	int flags;                     /* rename: RENAME_*; setxattr: XATTR_* */
 	int xi;                        /* xattr: user.x<xi> */
 	struct timespec at, mt;        /* utimes */
 	enum opstate state;
 	int res;                       /* ST_DONE, ST_INFLIGHT: the errno, 0 ok */
-	uint64_t partial;              /* ST_INFLIGHT: bytes a write got in */
+	uint64_t partial;              /* bytes a write got in: in flight, or a
+					* fault (-F) that stopped it */
 	bool alive;                    /* ST_INFLIGHT: EIO from a live mount */
 };
 
@@ -417,6 +465,7 @@ op_format(char *buf, size_t size, const struct op *o)
 		snprintf(buf, size, " %04o", o->mode);
 		break;
 	case OP_WRITE:
+	case OP_MMAP:
 		snprintf(buf, size, " %" PRIu64 " %" PRIu64, o->off, o->len);
 		break;
 	case OP_APPEND:
@@ -473,10 +522,13 @@ op_parse(char **tok, int n, struct op *o)
 		o->mode = (unsigned)strtoul(tok[2], NULL, 8);
 		break;
 	case OP_WRITE:
+	case OP_MMAP:
 		if (n != 4)
 			return -1;
 		o->off = strtoull(tok[2], NULL, 10);
 		o->len = strtoull(tok[3], NULL, 10);
+		if (o->len > MAX_WRITE_BYTES)
+			return -1;
 		break;
 	case OP_APPEND:
 		if (n != 4)
@@ -564,6 +616,12 @@ struct obj {
 	unsigned mode;
 	uint8_t *data;                 /* files: size bytes (cap allocated) */
 	uint64_t size, cap;
+	/*
+	 * bytes that may be either (NULL until one is): alt[o] != 0 is the
+	 * other value byte o may have -- a failed mmap write (-F) whose page
+	 * write-back may or may not have reached SOURCE (gen_fill is never 0)
+	 */
+	uint8_t *alt;
 	bool mtime_set;                /* utimens was the last to touch mtime */
 	struct timespec mtime;
 	struct xval x[NXATTR];
@@ -578,6 +636,7 @@ struct obj {
 	uint32_t sync_op;
 	bool sync_full;                /* fsync, not fdatasync */
 	uint8_t *sdata;                /* data, size, mode, xattrs, mtime at it */
+	uint8_t *salt;                 /* alt at it (NULL: none) */
 	uint64_t ssize;
 	unsigned smode;
 	struct xval sx[NXATTR];
@@ -635,6 +694,8 @@ model_free(struct model *m)
 		free(m->objs[i].w);
 		free(m->objs[i].xh);
 		free(m->objs[i].sdata);
+		free(m->objs[i].alt);
+		free(m->objs[i].salt);
 	}
 	free(m->objs);
 	for (int s = 0; s < NSLOTS; s++)
@@ -735,15 +796,30 @@ set_size(struct obj *x, uint64_t size)
 		while (cap < size)
 			cap *= 2;
 		x->data = xrealloc(x->data, cap);
+		if (x->alt)
+			x->alt = xrealloc(x->alt, cap);
 		x->cap = cap;
 	}
 	if (size > x->size)
 		memset(x->data + x->size, 0, size - x->size);
+	if (x->alt && size > x->size)
+		memset(x->alt + x->size, 0, size - x->size);
 	x->size = size;
 	if (size > x->max_size)
 		x->max_size = size;
 	if (size < x->a_min_size)
 		x->a_min_size = size;
+}
+
+/* wrec_add -- remember that op wrote (or may have written) [off, off+len) */
+static void
+wrec_add(struct obj *x, uint32_t op, uint64_t off, uint64_t len)
+{
+	if (x->nw == x->capw) {
+		x->capw = x->capw ? 2 * x->capw : 16;
+		x->w = xrealloc(x->w, x->capw * sizeof(*x->w));
+	}
+	x->w[x->nw++] = (struct wrec){ op, off, len };
 }
 
 /* model_write -- op writes len bytes at off to x */
@@ -755,11 +831,27 @@ model_write(struct model *m, struct obj *x, uint32_t op, uint64_t off, uint64_t 
 	if (off + len > x->size)
 		set_size(x, off + len);
 	gen_fill(x->data + off, m->seed, op, off, len);
-	if (x->nw == x->capw) {
-		x->capw = x->capw ? 2 * x->capw : 16;
-		x->w = xrealloc(x->w, x->capw * sizeof(*x->w));
-	}
-	x->w[x->nw++] = (struct wrec){ op, off, len };
+	if (x->alt)
+		memset(x->alt + off, 0, len);
+	wrec_add(x, op, off, len);
+	x->mtime_set = false;
+	x->a_times = true;
+}
+
+/* model_unsure -- op may or may not have written [off, off+len), all
+ * inside x's size: each byte is its old value or op's (a failed mmap) */
+static void
+model_unsure(struct model *m, struct obj *x, uint32_t op, uint64_t off, uint64_t len)
+{
+	if (len == 0 || off + len > x->size)
+		return;
+	if (!x->alt)
+		x->alt = xcalloc(x->cap, 1);
+	gen_fill(x->alt + off, m->seed, op, off, len);
+	for (uint64_t i = off; i < off + len; i++)
+		if (x->alt[i] == x->data[i])
+			x->alt[i] = 0; /* the same either way */
+	wrec_add(x, op, off, len);
 	x->mtime_set = false;
 	x->a_times = true;
 }
@@ -775,6 +867,12 @@ snapshot(struct model *m, uint32_t id, uint32_t op, bool full)
 	x->sdata = xrealloc(x->sdata, x->size);
 	if (x->size)
 		memcpy(x->sdata, x->data, x->size);
+	free(x->salt);
+	x->salt = NULL;
+	if (x->alt) {
+		x->salt = xcalloc(x->size, 1);
+		memcpy(x->salt, x->alt, x->size);
+	}
 	x->ssize = x->size;
 	x->smode = x->mode;
 	memcpy(x->sx, x->x, sizeof(x->sx));
@@ -843,6 +941,12 @@ predict(const struct model *m, const struct op *o)
 		if (!x)
 			return ENOENT;
 		return x->x[o->xi].set ? 0 : ENODATA;
+	case OP_MMAP:
+		if (!x)
+			return ENOENT;
+		/* the workload maps only inside the size; past it, EINVAL from
+		 * RUN itself (it would be a SIGBUS) */
+		return o->off + o->len > x->size || o->len == 0 ? EINVAL : 0;
 	default: /* write, append, trunc, fsync*, unlink, chmod, utimes */
 		return x ? 0 : ENOENT;
 	}
@@ -887,6 +991,12 @@ apply(struct model *m, const struct op *o, bool acked)
 		break;
 	case OP_APPEND:
 		model_write(m, x, o->no, x->size, o->len);
+		break;
+	case OP_MMAP:
+		model_write(m, x, o->no, o->off, o->len);
+		/* msync(MS_SYNC) is an fsync of the file's data (fdatasync) */
+		if (acked)
+			snapshot(m, id, o->no, false);
 		break;
 	case OP_TRUNC:
 		set_size(x, o->len);
@@ -964,6 +1074,89 @@ apply(struct model *m, const struct op *o, bool acked)
 	}
 }
 
+/* apply_fault -- o, which the model says succeeds, failed with a backing
+ * fault (-F): what it did anyway.  A write got partial bytes in (a short
+ * write, then the error), exactly; an mmap write may have had some of its
+ * pages written back: each byte of its range old or new from now on;
+ * anything else changed nothing */
+static void
+apply_fault(struct model *m, const struct op *o, uint64_t partial)
+{
+	struct obj *x = obj_at(m, o->s);
+
+	if (!x)
+		return;
+	switch (o->type) {
+	case OP_WRITE:
+		model_write(m, x, o->no, o->off, partial < o->len ? partial : o->len);
+		break;
+	case OP_APPEND:
+		model_write(m, x, o->no, x->size, partial < o->len ? partial : o->len);
+		break;
+	case OP_MMAP:
+		model_unsure(m, x, o->no, o->off, o->len);
+		break;
+	default:
+		break;
+	}
+}
+
+/* ---- backing faults (-F) ------------------------------------------------------ */
+
+#define NFAULTS 4
+static const int fault_errnos[NFAULTS] = { ENOSPC, EDQUOT, EROFS, EIO };
+
+/* faults_parse -- -F's LIST ("all", or errno names from fault_errnos,
+ * comma-separated) into a bit mask of fault_errnos; -1 if malformed */
+static int
+faults_parse(const char *list)
+{
+	char buf[128], *tok, *save = NULL;
+	int mask = 0;
+
+	if (strcmp(list, "all") == 0)
+		return (1 << NFAULTS) - 1;
+	if (strcmp(list, "none") == 0 || !*list)
+		return 0;
+	snprintf(buf, sizeof(buf), "%s", list);
+	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		int e = errnum(tok), i;
+
+		for (i = 0; i < NFAULTS && fault_errnos[i] != e; i++)
+			;
+		if (i == NFAULTS)
+			return -1;
+		mask |= 1 << i;
+	}
+	return mask;
+}
+
+/* faults_text -- the mask as faults_parse reads it ("none" if empty) */
+static const char *
+faults_text(int mask, char *buf, size_t size)
+{
+	size_t n = 0;
+
+	buf[0] = 0;
+	for (int i = 0; i < NFAULTS; i++)
+		if (mask & (1 << i))
+			n += (size_t)snprintf(buf + n, size - n, "%s%s", n ? "," : "",
+					      errname(fault_errnos[i]));
+	if (!n)
+		snprintf(buf, size, "none");
+	return buf;
+}
+
+/* is_fault -- e is one of the backing faults of mask */
+static bool
+is_fault(int mask, int e)
+{
+	for (int i = 0; i < NFAULTS; i++)
+		if ((mask & (1 << i)) && fault_errnos[i] == e)
+			return true;
+	return false;
+}
+
 /* ---- run: the workload ------------------------------------------------------- */
 
 struct run {
@@ -972,15 +1165,92 @@ struct run {
 	uint64_t rng;
 	uint32_t opno, maxops;
 	bool fsync_mode;
+	int faults;                    /* -F: the backing faults that are results */
 	struct model m;
 	bool stop;                     /* the file system went away, or MAXOPS */
 	bool alive_eio;                /* stopped by an EIO from a live mount */
 	int fd;                        /* held descriptor (hold), -1 */
 	int fd_slot;                   /* the slot it was opened by */
 	bool hold;                     /* keep the descriptor an op opens */
-	unsigned ok, failed, diverged;
+	unsigned ok, failed, diverged, faulted;
 	uint8_t *buf;                  /* MAX_WRITE_BYTES */
 };
+
+static bool gone(const struct run *r, int e);
+
+/* an mmap write's page fault that the file system could not serve (it went
+ * away: the read behind the fault failed) is a SIGBUS: caught, and the
+ * operation ends with EIO, which gone() then judges */
+static sigjmp_buf bus_jmp;
+static volatile sig_atomic_t in_map;
+
+/* on_sigbus -- back to exec_op's sigsetjmp, or the default action */
+static void
+on_sigbus(int sig)
+{
+	if (in_map) {
+		in_map = 0;
+		siglongjmp(bus_jmp, 1);
+	}
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+/* catch_sigbus -- install on_sigbus */
+static void
+catch_sigbus(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_sigbus;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGBUS, &sa, NULL);
+}
+
+/* mmap_write -- o's mmap write on fd (open O_RDWR): map the pages that
+ * hold [off, off+len), store the bytes, msync(MS_SYNC), unmap; 0 or an
+ * errno */
+static int
+mmap_write(struct run *r, const struct op *o, int fd)
+{
+	static long page;
+	struct stat st;
+	uint64_t start;
+	size_t maplen;
+	uint8_t *map;
+	volatile int rc = 0;
+
+	if (!page)
+		page = sysconf(_SC_PAGESIZE) > 0 ? sysconf(_SC_PAGESIZE) : 4096;
+	if (fstat(fd, &st) < 0)
+		return errno;
+	if (o->len == 0 || o->off + o->len > (uint64_t)st.st_size)
+		return EINVAL; /* past the end: a SIGBUS, not a write */
+	start = o->off / (uint64_t)page * (uint64_t)page;
+	maplen = (size_t)(o->off + o->len - start);
+	map = mmap(NULL, maplen, PROT_READ | PROT_WRITE, MAP_SHARED, fd, (off_t)start);
+	if (map == MAP_FAILED)
+		return errno;
+	gen_fill(r->buf, r->m.seed, o->no, o->off, o->len);
+	if (sigsetjmp(bus_jmp, 1) == 0) {
+		in_map = 1;
+		memcpy(map + (o->off - start), r->buf, o->len);
+		in_map = 0;
+		if (msync(map, maplen, MS_SYNC) < 0)
+			rc = errno;
+	} else {
+		/* SIGBUS: the page behind the fault could not be had -- the
+		 * file system went away (its read failed), or, on a full tmpfs
+		 * written directly, no page was left (with -F ENOSPC a fault,
+		 * and the bytes stored so far may be there or not) */
+		rc = EIO;
+		if (!gone(r, EIO) && is_fault(r->faults, ENOSPC))
+			rc = ENOSPC;
+	}
+	munmap(map, maplen);
+	return rc;
+}
 
 /* state_line -- append one line to STATEFILE, with one write(2) */
 static void
@@ -1163,6 +1433,13 @@ exec_op(struct run *r, const struct op *o, uint64_t *partial)
 	}
 	case OP_REMOVEXATTR:
 		return removexattr(p, xnames[o->xi]) < 0 ? errno : 0;
+	case OP_MMAP:
+		fd = open(p, O_RDWR | O_CLOEXEC);
+		if (fd < 0)
+			return errno;
+		rc = mmap_write(r, o, fd);
+		close(fd);
+		return rc;
 	default:
 		return EINVAL;
 	}
@@ -1193,6 +1470,15 @@ do_op(struct run *r, struct op *o)
 		state_line(r, partial ? "I %u %s partial=%" PRIu64 : "I %u %s",
 			   o->no, errname(res), partial);
 		r->stop = true;
+		return res;
+	}
+	if (res != 0 && is_fault(r->faults, res)) {
+		/* a backing fault (-F): a result, with what it may have done */
+		state_line(r, partial ? "R %u %s partial=%" PRIu64 : "R %u %s", o->no,
+			   errname(res), partial);
+		if (pred == 0)
+			apply_fault(&r->m, o, partial);
+		r->faulted++;
 		return res;
 	}
 	if (res == EIO) {
@@ -1382,18 +1668,36 @@ act_rmtree(struct run *r)
 	op_simple(r, OP_RMDIR, d, -1);
 }
 
+/* op_mmap -- an mmap write inside the size of s (a plain write if s is
+ * empty or missing: mmap cannot reach past the end) */
+static void
+op_mmap(struct run *r, int s)
+{
+	struct op o = new_op(OP_MMAP, s, -1);
+	uint64_t size = size_at(r, s), room;
+
+	if (size == 0) {
+		op_write(r, s);
+		return;
+	}
+	o.off = below(&r->rng, size);
+	room = size - o.off;
+	o.len = write_len(r, room < (64u << 10) ? room : 64u << 10);
+	do_op(r, &o);
+}
+
 enum action {
 	A_CREATE, A_WRITE, A_WRITE_FSYNC, A_APPEND, A_TRUNC, A_FSYNC,
 	A_FDATASYNC, A_FSYNCDIR, A_MKDIR, A_RMDIR, A_RMTREE, A_UNLINK,
 	A_RENAME, A_RENAME_OVER, A_NOREPLACE, A_EXCHANGE, A_DIRRENAME, A_LINK,
-	A_CHMOD, A_UTIMES, A_SETXATTR, A_RMXATTR, A_CRC, A_N
+	A_CHMOD, A_UTIMES, A_SETXATTR, A_RMXATTR, A_CRC, A_MMAP, A_N
 };
 
 /* the weights of the actions, -m op and -m fsync (more syncs: the points
  * the checker can hold the file system to) */
 static const unsigned weights[2][A_N] = {
-	{ 10, 14, 3, 7, 6, 3, 2, 2, 2, 1, 1, 6, 5, 3, 2, 3, 1, 4, 3, 3, 4, 2, 7 },
-	{ 10, 12, 6, 7, 6, 6, 3, 4, 2, 1, 1, 6, 5, 3, 2, 3, 1, 4, 3, 3, 4, 2, 7 },
+	{ 10, 14, 3, 7, 6, 3, 2, 2, 2, 1, 1, 6, 5, 3, 2, 3, 1, 4, 3, 3, 4, 2, 7, 4 },
+	{ 10, 12, 6, 7, 6, 6, 3, 4, 2, 1, 1, 6, 5, 3, 2, 3, 1, 4, 3, 3, 4, 2, 7, 4 },
 };
 
 /* action -- one randomly chosen action (one or a few operations) */
@@ -1536,6 +1840,9 @@ action(struct run *r)
 		}
 		do_op(r, &o);
 		break;
+	case A_MMAP:
+		op_mmap(r, pick_file(r, true));
+		break;
 	case A_CRC:
 	default:
 		act_crc(r);
@@ -1583,11 +1890,12 @@ dir_empty_or_gone(const struct run *r)
 
 /* cmd_run -- the workload: see the header */
 static int
-cmd_run(uint64_t seed, bool fsync_mode, uint32_t maxops, const char *dir,
+cmd_run(uint64_t seed, bool fsync_mode, int faults, uint32_t maxops, const char *dir,
 	const char *statefile)
 {
 	struct run r;
 	bool xattr = false;
+	char ftext[64];
 	int e;
 
 	memset(&r, 0, sizeof(r));
@@ -1596,7 +1904,9 @@ cmd_run(uint64_t seed, bool fsync_mode, uint32_t maxops, const char *dir,
 	r.rng = seed;
 	r.maxops = maxops;
 	r.fsync_mode = fsync_mode;
+	r.faults = faults;
 	r.fd = -1;
+	catch_sigbus();
 	r.state_fd = open(statefile, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC,
 			  0644);
 	if (r.state_fd < 0)
@@ -1608,8 +1918,13 @@ cmd_run(uint64_t seed, bool fsync_mode, uint32_t maxops, const char *dir,
 		die("%s: not empty (the model starts from an empty directory)", dir);
 	if (!e)
 		e = probe_xattr(&r, &xattr);
-	state_line(&r, "H nvfs_crashload 1 seed=%" PRIu64 " mode=%s xattr=%d", seed,
-		   fsync_mode ? "fsync" : "op", xattr);
+	if (faults)
+		state_line(&r, "H nvfs_crashload 1 seed=%" PRIu64 " mode=%s xattr=%d "
+			   "faults=%s", seed, fsync_mode ? "fsync" : "op", xattr,
+			   faults_text(faults, ftext, sizeof(ftext)));
+	else
+		state_line(&r, "H nvfs_crashload 1 seed=%" PRIu64 " mode=%s xattr=%d",
+			   seed, fsync_mode ? "fsync" : "op", xattr);
 	if (e) {
 		state_line(&r, "# the file system went away before the first "
 			   "operation (%s)", errname(e));
@@ -1623,12 +1938,12 @@ cmd_run(uint64_t seed, bool fsync_mode, uint32_t maxops, const char *dir,
 	while (!r.stop)
 		action(&r);
 	release(&r);
-	state_line(&r, "# end: %u ops, %u ok, %u failed, %u unexpected results%s",
-		   r.opno, r.ok, r.failed, r.diverged,
+	state_line(&r, "# end: %u ops, %u ok, %u failed, %u backing faults, %u "
+		   "unexpected results%s", r.opno, r.ok, r.failed, r.faulted, r.diverged,
 		   r.opno >= r.maxops ? ", MAXOPS reached" : ", stopped");
 	fprintf(stderr, PROG " run: seed %" PRIu64 ": %u ops (%u ok, %u failed as "
-		"results, %u unexpected)%s\n", seed, r.opno, r.ok, r.failed,
-		r.diverged, r.alive_eio ? "; stopped by an EIO" :
+		"results, %u backing faults, %u unexpected)%s\n", seed, r.opno, r.ok,
+		r.failed, r.faulted, r.diverged, r.alive_eio ? "; stopped by an EIO" :
 		r.opno >= r.maxops ? "" : "; the file system went away");
 	model_free(&r.m);
 	free(r.buf);
@@ -1641,6 +1956,7 @@ cmd_run(uint64_t seed, bool fsync_mode, uint32_t maxops, const char *dir,
 struct history {
 	uint64_t seed;
 	bool xattr;
+	int faults;                    /* the run's -F */
 	char mode[16];                 /* of the run */
 	struct op *ops;                /* ops[i].no == i + 1 */
 	uint32_t n;
@@ -1706,6 +2022,9 @@ load(const char *path, struct history *h)
 					h->xattr = atoi(tok[i] + 6) != 0;
 				else if (strncmp(tok[i], "mode=", 5) == 0)
 					snprintf(h->mode, sizeof(h->mode), "%s", tok[i] + 5);
+				else if (strncmp(tok[i], "faults=", 7) == 0 &&
+					 (h->faults = faults_parse(tok[i] + 7)) < 0)
+					die("%s:%u: bad faults=", path, lineno);
 			}
 			header = true;
 			continue;
@@ -1739,6 +2058,9 @@ load(const char *path, struct history *h)
 			die("%s:%u: unknown result %s", path, lineno, tok[2]);
 		if (strcmp(tok[0], "R") == 0) {
 			o->state = ST_DONE;
+			for (int i = 3; i < n; i++)
+				if (strncmp(tok[i], "partial=", 8) == 0)
+					o->partial = strtoull(tok[i] + 8, NULL, 10);
 		} else if (strcmp(tok[0], "I") == 0) {
 			o->state = ST_INFLIGHT;
 			for (int i = 3; i < n; i++) {
@@ -1794,7 +2116,11 @@ build(struct model *m, const struct history *h, bool with_inflight, struct repor
 		const struct op *o = &h->ops[i];
 		int pred = predict(m, o);
 
-		if (o->state == ST_DONE) {
+		if (o->state == ST_DONE && o->res && is_fault(h->faults, o->res)) {
+			/* a backing fault the run allowed (-F): a result too */
+			if (pred == 0)
+				apply_fault(m, o, o->partial);
+		} else if (o->state == ST_DONE) {
 			if (rep && o->res != pred) {
 				op_format(desc, sizeof(desc), o);
 				mismatch(rep, slot_names[o->s], "op %u (%s): result: expected %s, "
@@ -1978,6 +2304,8 @@ data_check(const struct model *m, const struct obj *x, const struct fuzz *fz,
 
 		if (act[o] == old)
 			continue;
+		if (x->alt && o < x->size && x->alt[o] && act[o] == x->alt[o])
+			continue; /* a failed mmap write's byte: either */
 		if (fz && o >= fz->off && o < fz->off + fz->len && act[o] == newb[o - fz->off])
 			continue;
 		if (!bad++)
@@ -1995,12 +2323,13 @@ data_check(const struct model *m, const struct obj *x, const struct fuzz *fz,
 	free(act);
 }
 
-/* is_ignored -- name is one of the -i names */
+/* is_ignored -- name matches one of the -i patterns (fnmatch(3): a name,
+ * or a glob such as "zz-*") */
 static bool
 is_ignored(const char *name, char **ignore, int nignore)
 {
 	for (int i = 0; i < nignore; i++)
-		if (strcmp(name, ignore[i]) == 0)
+		if (fnmatch(ignore[i], name, FNM_PERIOD) == 0)
 			return true;
 	return false;
 }
@@ -2141,7 +2470,8 @@ verify_op(const struct history *h, const char *dir, char **ignore, int nignore,
 		       pred < 0 ? "a sync, nothing to apply" :
 		       "it would have failed, nothing to apply");
 	}
-	if (f && pred == 0 && (f->type == OP_WRITE || f->type == OP_APPEND)) {
+	if (f && pred == 0 && (f->type == OP_WRITE || f->type == OP_APPEND ||
+			       f->type == OP_MMAP)) {
 		const struct obj *x = obj_at(&a, f->s);
 		struct fuzz fz = { a.slot[f->s], f->no,
 				   f->type == OP_APPEND ? x->size : f->off, f->len };
@@ -2273,7 +2603,8 @@ f3_file(const struct model *m, uint32_t id, int s, const char *path,
 		mismatch(rep, name, "size: expected at least %" PRIu64 " (%s op %u), "
 			 "actual %" PRIu64, x->a_min_size, what, x->sync_op, len);
 	for (uint64_t o = 0; o < lim; o++)
-		if (act[o] == x->sdata[o] || (act[o] == 0 && o >= x->a_min_size))
+		if (act[o] == x->sdata[o] || (act[o] == 0 && o >= x->a_min_size) ||
+		    (x->salt && x->salt[o] && act[o] == x->salt[o]))
 			ok[o] = 1;
 	for (size_t j = x->a_first_w; j < x->nw; j++)
 		attributable(m, &x->w[j], act, lim, ok, scratch);
@@ -2332,10 +2663,10 @@ ever_both(const struct model *m, int s, int t)
 	return false;
 }
 
-/* verify_fsync -- -m fsync: O1, F1..F4 */
+/* verify_fsync -- -m fsync: O1, F1..F4; phantom (-m phantom): O1, F1, F2 */
 static void
 verify_fsync(const struct history *h, const char *dir, char **ignore, int nignore,
-	     struct report *rep)
+	     bool phantom, struct report *rep)
 {
 	const struct op *f = inflight_of(h);
 	struct model m;
@@ -2390,6 +2721,10 @@ verify_fsync(const struct history *h, const char *dir, char **ignore, int nignor
 				mismatch(rep, slot_names[s], "inode: expected a file of its own, "
 					 "actual the same as %s (they never named one file)",
 					 slot_names[t]);
+	}
+	if (phantom) {
+		model_free(&m);
+		return;
 	}
 	/* F3: what an fsync covered */
 	for (uint32_t id = 2; id < m.nobj; id++) {
@@ -2481,9 +2816,11 @@ print_model(const struct history *h)
 
 /* cmd_verify -- the checker: see the header */
 static int
-cmd_verify(bool fsync_mode, const char *statefile, const char *dir, char **ignore,
+cmd_verify(int vmode, const char *statefile, const char *dir, char **ignore,
 	   int nignore, bool verbose)
 {
+	static const char *const vnames[] = { "op", "fsync", "phantom" };
+	char ftext[64];
 	struct history h;
 	struct report rep = { 0, false };
 	unsigned acked = 0, ok = 0;
@@ -2494,13 +2831,14 @@ cmd_verify(bool fsync_mode, const char *statefile, const char *dir, char **ignor
 		ok += h.ops[i].state == ST_DONE && h.ops[i].res == 0;
 	}
 	printf("verify: %s, -m %s (run -m %s), seed %" PRIu64 ", %u ops: %u "
-	       "acknowledged (%u ok, %u failed), %s\n", dir, fsync_mode ? "fsync" : "op",
-	       h.mode, h.seed, h.n, acked, ok, acked - ok,
-	       inflight_of(&h) ? "1 in flight" : "none in flight");
+	       "acknowledged (%u ok, %u failed), %s; backing faults allowed: %s\n",
+	       dir, vnames[vmode], h.mode, h.seed, h.n, acked, ok, acked - ok,
+	       inflight_of(&h) ? "1 in flight" : "none in flight",
+	       faults_text(h.faults, ftext, sizeof(ftext)));
 	if (verbose)
 		print_model(&h);
-	if (fsync_mode)
-		verify_fsync(&h, dir, ignore, nignore, &rep);
+	if (vmode)
+		verify_fsync(&h, dir, ignore, nignore, vmode == 2, &rep);
 	else
 		verify_op(&h, dir, ignore, nignore, &rep);
 	free(h.ops);
@@ -2525,6 +2863,7 @@ cmd_apply(const char *statefile, const char *dir, uint32_t n)
 	load(statefile, &h);
 	memset(&r, 0, sizeof(r));
 	umask(0);
+	catch_sigbus();
 	r.dir = dir;
 	r.fd = -1;
 	r.buf = xcalloc(MAX_WRITE_BYTES, 1);
@@ -2557,21 +2896,24 @@ static void __attribute__((noreturn))
 usage(void)
 {
 	fprintf(stderr,
-		"usage: " PROG " run -S SEED -m op|fsync [-n MAXOPS] DIR STATEFILE\n"
-		"       " PROG " verify -m op|fsync [-i NAME]... [-v] STATEFILE DIR\n"
+		"usage: " PROG " run -S SEED -m op|fsync [-F FAULTS] [-n MAXOPS] DIR "
+		"STATEFILE\n"
+		"       " PROG " verify -m op|fsync|phantom [-i NAME]... [-v] STATEFILE DIR\n"
 		"       " PROG " apply [-n OPS] STATEFILE DIR\n");
 	exit(2);
 }
 
-/* parse_mode -- -m's argument: true for fsync */
-static bool
+/* parse_mode -- -m's argument: 0 op, 1 fsync, 2 phantom (verify only) */
+static int
 parse_mode(const char *arg)
 {
 	if (strcmp(arg, "fsync") == 0)
-		return true;
+		return 1;
+	if (strcmp(arg, "phantom") == 0)
+		return 2;
 	if (strcmp(arg, "op") != 0)
 		usage();
-	return false;
+	return 0;
 }
 
 int
@@ -2580,7 +2922,8 @@ main(int argc, char **argv)
 	char *ignore[16];
 	int nignore = 0, c;
 	bool have_seed = false, have_mode = false, have_maxops = false;
-	bool fsync_mode = false, verbose = false;
+	bool verbose = false;
+	int vmode = 0, faults = 0;
 	uint64_t seed = 0;
 	uint32_t maxops = 200000;
 	const char *cmd;
@@ -2589,15 +2932,19 @@ main(int argc, char **argv)
 		usage();
 	cmd = argv[1];
 	optind = 2;
-	while ((c = getopt(argc, argv, "S:m:n:i:v")) != -1) {
+	while ((c = getopt(argc, argv, "S:m:n:i:vF:")) != -1) {
 		switch (c) {
 		case 'S':
 			seed = strtoull(optarg, NULL, 0);
 			have_seed = true;
 			break;
 		case 'm':
-			fsync_mode = parse_mode(optarg);
+			vmode = parse_mode(optarg);
 			have_mode = true;
+			break;
+		case 'F':
+			if ((faults = faults_parse(optarg)) < 0)
+				usage();
 			break;
 		case 'n':
 			maxops = (uint32_t)strtoul(optarg, NULL, 0);
@@ -2623,12 +2970,13 @@ main(int argc, char **argv)
 	if (!have_mode)
 		usage();
 	if (strcmp(cmd, "run") == 0) {
-		if (!have_seed)
+		if (!have_seed || vmode == 2)
 			usage();
-		return cmd_run(seed, fsync_mode, maxops, argv[optind], argv[optind + 1]);
+		return cmd_run(seed, vmode == 1, faults, maxops, argv[optind],
+			       argv[optind + 1]);
 	}
 	if (strcmp(cmd, "verify") == 0)
-		return cmd_verify(fsync_mode, argv[optind], argv[optind + 1], ignore,
+		return cmd_verify(vmode, argv[optind], argv[optind + 1], ignore,
 				  nignore, verbose);
 	usage();
 }
