@@ -48,6 +48,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -361,6 +362,24 @@ serve(const struct nvfs_fs_config *cfg, struct fuse_session *se)
 	return rc < 0 ? rc : 0;
 }
 
+/*
+ * fd_limit_max -- the soft limit on descriptors raised to the hard one: the
+ * daemon holds an O_PATH descriptor for every inode the kernel remembers
+ * (nvfs_inode.fd) and one per open file, so a soft limit of 1024 (a
+ * shell's usual) failed lookups and creates with EMFILE, which no local
+ * file system gives, once the kernel cached about a thousand inodes
+ */
+static void
+fd_limit_max(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		(void)setrlimit(RLIMIT_NOFILE, &rl);
+	}
+}
+
 /* nvfs_fs_run -- mount, serve, unmount */
 int
 nvfs_fs_run(const struct nvfs_fs_config *cfg)
@@ -379,6 +398,7 @@ nvfs_fs_run(const struct nvfs_fs_config *cfg)
 		return rc;
 	}
 	umask(0); /* the kernel applied the caller's umask already */
+	fd_limit_max();
 	log_cfg = cfg;
 	log_capture = true;
 	log_last[0] = '\0';

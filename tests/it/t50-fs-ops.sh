@@ -564,6 +564,31 @@ else
 	fail "mount.nvfs -o no_default_permissions did not mount"
 fi
 
+# ---- descriptors: a soft limit below the inodes the kernel keeps ------------------
+# The daemon holds an O_PATH descriptor for every inode the kernel remembers;
+# it raises its soft RLIMIT_NOFILE to the hard limit, so that a shell's low
+# soft limit does not turn creates and lookups into EMFILE (found by
+# tests/torture/load.sh: with 1024 they failed after about a thousand files).
+S4=$T/src-fds M4=$T/mnt-fds
+mkdir -p "$S4" "$M4"
+soft=$(ulimit -S -n) hard=$(ulimit -H -n)
+if [ "$hard" = unlimited ] || [ "$hard" -ge 1024 ]; then
+	ulimit -S -n 256
+	start_fs "$M4" "$T/mount4.log" "$S4" "$M4" -o pmem="$T/p4.pmem",pmem_size=32M
+	r=$?
+	ulimit -S -n "$soft"
+	if [ $r = 0 ]; then
+		expect "soft fd limit 256 (hard $hard): 600 files made and listed, the kernel keeping their inodes" \
+			0 '^600$' sh -c "for i in \$(seq 600); do : >'$M4/f'\$i || exit 1; done; ls -l '$M4' | grep -c '^-'"
+		stop_fs "$M4" "$pid" fusermount
+		assert "  ... unmounted, mount.nvfs exits 0" test "$stopped" = 0
+	else
+		fail "mount.nvfs with a soft fd limit of 256 did not mount"
+	fi
+else
+	echo "skip soft fd limit: the hard limit on descriptors ($hard) is below 1024"
+fi
+
 # ---- in the background -------------------------------------------------------------------
 M3=$T/mnt3
 mnts="$mnts $M3"
