@@ -23,7 +23,11 @@
  *   flag, RENAME_NOREPLACE and RENAME_EXCHANGE (files and directories),
  *   link, unlink, setxattr (no flag, XATTR_CREATE, XATTR_REPLACE),
  *   getxattr, removexattr, listxattr, chmod, utimensat, and writes, reads
- *   and fstat through a descriptor held open across renames and unlinks.
+ *   and fstat through a descriptor held open across renames and unlinks,
+ *   and calls on the wrong type of object (unlink or truncate a directory,
+ *   rmdir a file, rename a file over a directory and back, a directory into
+ *   itself, link a directory, open a file O_DIRECTORY, a path through a
+ *   file, open a directory for writing).
  *
  * The model predicts every result in w<k>, errors included (ENOENT,
  * EEXIST, ENOTEMPTY, ENODATA where Linux gives them); anything else is an
@@ -107,7 +111,7 @@ enum op {
 	OP_CREATE, OP_CREAT_TRUNC, OP_WRITE, OP_APPEND, OP_TRUNCATE, OP_FSYNC,
 	OP_FSYNCDIR, OP_MMAP, OP_READ, OP_STAT, OP_READDIR, OP_MKDIR, OP_RMDIR,
 	OP_RENAME, OP_LINK, OP_UNLINK, OP_SETXATTR, OP_GETXATTR, OP_RMXATTR,
-	OP_CHMOD, OP_UTIMENS, OP_HELD, OP_SHARED,
+	OP_CHMOD, OP_UTIMENS, OP_HELD, OP_CROSS, OP_SHARED,
 	NR_OPS
 };
 
@@ -137,6 +141,7 @@ static const struct {
 	[OP_CHMOD] = { "chmod", 2 },
 	[OP_UTIMENS] = { "utimens", 2 },
 	[OP_HELD] = { "held_fd", 5 },
+	[OP_CROSS] = { "cross_type", 3 },
 	[OP_SHARED] = { "shared", 30 },
 };
 
@@ -1274,6 +1279,124 @@ p_held(struct worker *w)
 	}
 }
 
+/*
+ * p_cross -- a call on the wrong type of object, or through one: the error
+ * Linux gives (EISDIR, ENOTDIR, EPERM, EINVAL, EEXIST, ENOENT).  Calls that
+ * would succeed (and give a directory a file's name) are not made.
+ */
+static void
+p_cross(struct worker *w)
+{
+	int d = rand_dir(w), f = chance(w, 50) ? pick_file(w) : rand_file(w), want, e, fd;
+	bool dx = w->s[d].type == 'd', fx = w->s[f].type == 'f';
+	char pd[PATH_MAX], pf[PATH_MAX], what[2 * PATH_MAX + 40], n[16];
+	const char *op;
+
+	full(w, d, pd);
+	full(w, f, pf);
+	switch (below(w, 10)) {
+	case 0:
+		op = "unlink a directory";
+		e = unlink(pd) ? errno : 0;
+		expect(w, op, pd, dx ? EISDIR : ENOENT, e);
+		break;
+	case 1:
+		op = "rmdir a file";
+		e = rmdir(pf) ? errno : 0;
+		expect(w, op, pf, fx ? ENOTDIR : ENOENT, e);
+		break;
+	case 2: {
+		unsigned fl = chance(w, 50) ? 0 : RENAME_NOREPLACE;
+
+		if (fx && !dx)
+			return;                 /* it would succeed */
+		op = "rename a file over a directory";
+		snprintf(what, sizeof(what), "%s -> %s%s", pf, pd, fl ? " (NOREPLACE)" : "");
+		/* over its own directory: that target is an ancestor of the source */
+		want = !fx ? ENOENT : fl ? EEXIST : dir_of(f) == d ? ENOTEMPTY : EISDIR;
+		e = renameat2(AT_FDCWD, pf, AT_FDCWD, pd, fl) ? errno : 0;
+		expect(w, op, what, want, e);
+		break;
+	}
+	case 3: {
+		unsigned fl = chance(w, 50) ? 0 : RENAME_NOREPLACE;
+		bool inside = dir_of(f) == d;
+
+		if (dx && parent_ok(w, f) && !fx && !inside)
+			return;                 /* it would succeed */
+		op = "rename a directory over a file";
+		snprintf(what, sizeof(what), "%s -> %s%s", pd, pf, fl ? " (NOREPLACE)" : "");
+		if (!dx || !parent_ok(w, f))
+			want = ENOENT;
+		else if (fl && fx)
+			want = EEXIST;
+		else if (inside)
+			want = EINVAL;          /* into itself */
+		else
+			want = ENOTDIR;
+		e = renameat2(AT_FDCWD, pd, AT_FDCWD, pf, fl) ? errno : 0;
+		expect(w, op, what, want, e);
+		break;
+	}
+	case 4:
+		op = "link a directory";
+		snprintf(what, sizeof(what), "%s -> %s", pd, pf);
+		want = !dx || !parent_ok(w, f) ? ENOENT : fx ? EEXIST : EPERM;
+		e = link(pd, pf) ? errno : 0;
+		expect(w, op, what, want, e);
+		break;
+	case 5:
+		if (!fx && parent_ok(w, f))
+			return;                 /* it would succeed */
+		op = "mkdir over a file";
+		e = mkdir(pf, 0755) ? errno : 0;
+		expect(w, op, pf, fx ? EEXIST : ENOENT, e);
+		break;
+	case 6:
+		op = "open a file O_DIRECTORY";
+		fd = open(pf, O_RDONLY | O_DIRECTORY);
+		e = fd < 0 ? errno : 0;
+		if (fd >= 0)
+			close(fd);
+		expect(w, op, pf, fx ? ENOTDIR : ENOENT, e);
+		break;
+	case 7: {
+		struct stat st;
+		int top = file_path(-1, (int)below(w, NFILES));
+
+		op = "a path through a file";
+		snprintf(what, sizeof(what), "%s/%s/f0", w->root, name(top, n));
+		if (chance(w, 50)) {
+			fd = open(what, O_RDONLY);
+			e = fd < 0 ? errno : 0;
+			if (fd >= 0)
+				close(fd);
+		} else {
+			e = stat(what, &st) ? errno : 0;
+		}
+		expect(w, op, what, w->s[top].type ? ENOTDIR : ENOENT, e);
+		break;
+	}
+	case 8: {
+		int fl = chance(w, 50) ? O_WRONLY : O_RDWR;
+
+		if (dx)
+			fl |= chance(w, 50) ? 0 : chance(w, 50) ? O_CREAT : O_CREAT | O_EXCL;
+		op = "open a directory for writing";
+		fd = open(pd, fl, 0644);
+		e = fd < 0 ? errno : 0;
+		if (fd >= 0)
+			close(fd);
+		expect(w, op, pd, !dx ? ENOENT : (fl & O_EXCL) ? EEXIST : EISDIR, e);
+		break;
+	}
+	default:
+		op = "truncate a directory";
+		e = truncate(pd, 0) ? errno : 0;
+		expect(w, op, pd, dx ? EISDIR : ENOENT, e);
+	}
+}
+
 /* ---- the shared directory -------------------------------------------------- */
 
 /* a shared path: a file n<i> in shared or in m<d>, or a directory m<d> */
@@ -1745,6 +1868,7 @@ worker_main(void *arg)
 		case OP_CHMOD:       p_chmod(w); break;
 		case OP_UTIMENS:     p_utimens(w); break;
 		case OP_HELD:        p_held(w); break;
+		case OP_CROSS:       p_cross(w); break;
 		case OP_SHARED:      shared_op(w); break;
 		case NR_OPS:         break;
 		}
