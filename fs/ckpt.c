@@ -90,6 +90,17 @@ mark(struct nvfs_fs *fs)
 	__atomic_store_n(&fs->need_mark, true, __ATOMIC_RELEASE);
 }
 
+/* test_syncfs_fails -- NVFS_TEST_FAIL_SYNCFS: this syncfs fails (EIO) */
+static bool
+test_syncfs_fails(struct nvfs_fs *fs)
+{
+	if (__builtin_expect(fs->ckpt.test_fail_syncfs == 0, 1))
+		return false;
+	fs->ckpt.test_fail_syncfs--; /* only the thread, or unmount after it */
+	errno = EIO;
+	return true;
+}
+
 /*
  * pass -- one checkpoint (steps 1-4 above), then the time for the next
  * MARK (nvfs_rec.h).  0 or -errno (logged).
@@ -107,7 +118,7 @@ pass(struct nvfs_fs *fs, bool last_pass)
 	last = st.next_seq - 1;
 	if ((rc = nvfs_journal_commit(fs->journal, last)) < 0)
 		goto fail;
-	if (syncfs(fs->source_fd) < 0) {
+	if (test_syncfs_fails(fs) || syncfs(fs->source_fd) < 0) {
 		rc = -errno;
 		__atomic_fetch_add(&fs->ckpt.syncfs_errors, 1, __ATOMIC_RELAXED);
 		fuse_log(FUSE_LOG_ERR, "checkpoint: syncfs of SOURCE: %s; the journal "
@@ -205,6 +216,11 @@ nvfs_ckpt_start(struct nvfs_fs *fs)
 	const char *delay = getenv("NVFS_TEST_CKPT_DELAY_US");
 	if (delay)
 		c->test_delay_us = (unsigned)strtoul(delay, NULL, 10);
+	const char *nfail = getenv("NVFS_TEST_FAIL_SYNCFS");
+	if (nfail && (c->test_fail_syncfs = (unsigned)strtoul(nfail, NULL, 10)))
+		fuse_log(FUSE_LOG_WARNING, "NVFS_TEST_FAIL_SYNCFS=%u: the checkpointer's "
+			 "next %u syncfs calls fail with EIO (a test setting)\n",
+			 c->test_fail_syncfs, c->test_fail_syncfs);
 	c->rate_at = now();
 	fs->started = c->rate_at;
 	mark(fs); /* replay at mount has just checkpointed */

@@ -286,6 +286,12 @@ fs_open(const struct nvfs_fs_config *cfg, struct nvfs_fs *fs)
 		daemon_nr_groups = 0;
 	pthread_mutex_init(&fs->wait_lock, NULL);
 	pthread_cond_init(&fs->wait_cond, NULL);
+	/* tests only: a failing backing file system (docs/FS-JOURNAL.md 10) */
+	const char *fail = getenv("NVFS_TEST_FAIL_SOURCE_WRITE");
+	if (fail && (fs->test_fail_write = (unsigned)strtoul(fail, NULL, 10)))
+		fuse_log(FUSE_LOG_WARNING, "NVFS_TEST_FAIL_SOURCE_WRITE=%u: every %u-th "
+			 "data write to SOURCE fails with EIO (a test setting)\n",
+			 fs->test_fail_write, fs->test_fail_write);
 
 	fd = open(cfg->source, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0 || fstat(fd, &st) < 0) {

@@ -124,6 +124,8 @@ struct nvfs_ckpt {
 	unsigned period_ms;
 	bool disabled;                 /* NVFS_TEST_NO_CHECKPOINT: tests only */
 	unsigned test_delay_us;        /* NVFS_TEST_CKPT_DELAY_US: tests only */
+	unsigned test_fail_syncfs;     /* NVFS_TEST_FAIL_SYNCFS: syncfs fails that
+					* many more times (tests only; thread) */
 	/* counters, read by the stats (atomic) */
 	uint64_t passes, syncfs_errors, last_error;
 	uint64_t commits_prev;         /* for commits per second */
@@ -153,6 +155,10 @@ struct nvfs_fs {
 	bool need_mark;                /* atomic: the next record goes after a MARK */
 	uint64_t mark_ns;              /* atomic: the time the last checkpoint ended */
 	double started;                /* monotonic seconds at mount */
+	/* test hooks (docs/FS-JOURNAL.md section 10); 0: off */
+	unsigned test_fail_write;      /* NVFS_TEST_FAIL_SOURCE_WRITE: every N-th
+					* data write to SOURCE fails with EIO */
+	uint64_t test_writes;          /* atomic: data writes counted for it */
 	/* blocked flock/setlkw waiters (ops_file.c) */
 	pthread_mutex_t wait_lock;
 	pthread_cond_t wait_cond;

@@ -375,6 +375,13 @@ do_write(struct nvfs_fs *fs, struct nvfs_file *f, const void *data, size_t len,
 		}
 		off = st.st_size;
 	}
+	/* tests only (NVFS_TEST_FAIL_SOURCE_WRITE): SOURCE fails the write */
+	if (__builtin_expect(fs->test_fail_write != 0, 0) &&
+	    (__atomic_add_fetch(&fs->test_writes, 1, __ATOMIC_RELAXED) %
+	     fs->test_fail_write) == 0) {
+		n = -EIO;
+		goto out;
+	}
 	n = pwrite(f->fd, data, len, off);
 	if (n < 0) {
 		n = -errno;
