@@ -826,9 +826,12 @@ made_note(struct replay *rp, struct nvfs_rec_id id)
 	 * power loss an object whose entry was lost is merely taken for a
 	 * stranger and kept in nvfs-recovered.
 	 */
-	if (write(rp->made_fd, k, sizeof(k)) != (ssize_t)sizeof(k))
-		return fail(rp, errno ? errno : EIO, "cannot write SOURCE/%s/%s",
-			    ORPHANAGE, MADE_LIST);
+	ssize_t n = write(rp->made_fd, k, sizeof(k));
+	if (n != (ssize_t)sizeof(k)) {
+		int e = n < 0 ? errno : ENOSPC; /* a short write: no room */
+		return fail(rp, e, "cannot write SOURCE/%s/%s: %s", ORPHANAGE, MADE_LIST,
+			    strerror(e));
+	}
 	return 0;
 }
 
