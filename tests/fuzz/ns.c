@@ -81,19 +81,17 @@ mark(void *arg, size_t off, size_t len)
 		m->off[m->n] = off;
 		m->len[m->n] = len;
 		m->n++;
+	} else {
+		/* more chunks than marks: the last mark grows to cover them all */
+		size_t lo = m->off[MAX_MARKS - 1] < off ? m->off[MAX_MARKS - 1] : off;
+		size_t hi = m->off[MAX_MARKS - 1] + m->len[MAX_MARKS - 1];
+		if (off + len > hi)
+			hi = off + len;
+		m->off[MAX_MARKS - 1] = lo;
+		m->len[MAX_MARKS - 1] = hi - lo;
 	}
 	if (off + len > m->hi)
 		m->hi = off + len;
-}
-
-/* touched -- some chunk wrote into [off, off+len) */
-static bool
-touched(const struct marks *m, size_t off, size_t len)
-{
-	for (unsigned i = 0; i < m->n; i++)
-		if (m->off[i] < off + len && off < m->off[i] + m->len[i])
-			return true;
-	return m->n == MAX_MARKS; /* lost track: assume so */
 }
 
 /* fixup -- recompute the checksums the flags ask for (see INPUT) */
@@ -103,25 +101,30 @@ fixup(unsigned flags, const struct marks *m, size_t size)
 	struct nvfs_pm_sb *sb = (struct nvfs_pm_sb *)(img + NVFS_SB_OFF);
 	uint64_t seed = nvfs_ns_seed(sb);
 
-	if (flags & F_RECS) {
-		for (unsigned i = 0; i < NVFS_RECS_PAGES; i++) {
-			uint64_t off = nvfs_ns_recs_off(i);
-			if (!touched(m, off, NVFS_RECS_HDR_BYTES))
-				continue;
-			struct nvfs_pm_recs_page *p = (void *)(img + off);
-			if (p->magic == NVFS_RECS_MAGIC)
-				p->csum = nvfs_csum((uint8_t *)p + 16, 32, seed);
+	/* per chunk, the record pages and binding pages it overlaps */
+	for (unsigned i = 0; i < m->n; i++) {
+		size_t lo = m->off[i], hi = m->off[i] + m->len[i];
+		if ((flags & F_RECS) && lo < NVFS_PAGES_OFF && hi > NVFS_RECS_AREA_OFF) {
+			size_t first = lo < NVFS_RECS_AREA_OFF ? 0 :
+				(lo - NVFS_RECS_AREA_OFF) / NVFS_RECS_PAGE_BYTES;
+			for (size_t k = first; k < NVFS_RECS_PAGES &&
+			     nvfs_ns_recs_off((unsigned)k) < hi; k++) {
+				struct nvfs_pm_recs_page *p =
+					(void *)(img + nvfs_ns_recs_off((unsigned)k));
+				if (p->magic == NVFS_RECS_MAGIC)
+					p->csum = nvfs_csum((uint8_t *)p + 16, 32, seed);
+			}
 		}
-	}
-	if (flags & F_BIND) {
-		for (size_t off = NVFS_PAGES_OFF; off < size; off += NVFS_PAGE_BYTES) {
-			if (!touched(m, off, NVFS_PAGE_BYTES))
-				continue;
-			struct nvfs_pm_bind *p = (void *)(img + off);
-			if (!p->magic)
-				continue;
-			p->magic = nvfs_pm_bind_magic(seed);
-			p->csum = nvfs_csum((uint8_t *)p + 16, sizeof(*p) - 16, seed);
+		if ((flags & F_BIND) && hi > NVFS_PAGES_OFF) {
+			size_t off = lo < NVFS_PAGES_OFF ? NVFS_PAGES_OFF :
+				lo & ~(size_t)(NVFS_PAGE_BYTES - 1);
+			for (; off < hi && off < size; off += NVFS_PAGE_BYTES) {
+				struct nvfs_pm_bind *p = (void *)(img + off);
+				if (!p->magic)
+					continue;
+				p->magic = nvfs_pm_bind_magic(seed);
+				p->csum = nvfs_csum((uint8_t *)p + 16, sizeof(*p) - 16, seed);
+			}
 		}
 	}
 	if (flags & F_OWNER) {
