@@ -469,8 +469,9 @@ journal_check(struct fsck *f, struct nvfs_alloc *a, struct jcheck *jc)
 /*
  * bind_check -- the SOURCE binding (nvfs_bind.h), read-only: a corrupt one
  * is an error a mount refuses while the journal holds entries; a journal
- * holding entries with no binding at all means the binding page was lost
- * (a mount binds the pmem to its SOURCE before it logs anything)
+ * holding entries with no binding at all is warned about: the binding page
+ * was lost (a mount binds the pmem to its SOURCE before it logs anything),
+ * unless something else appended them
  */
 static void
 bind_check(struct fsck *f, struct nvfs_alloc *a, const struct jcheck *jc)
@@ -485,13 +486,13 @@ bind_check(struct fsck *f, struct nvfs_alloc *a, const struct jcheck *jc)
 		problem(f, msg, false);
 		f->left++;
 	} else if (rc == -ENOENT && jc->opened && (jc->rep.entries || jc->rep.damaged)) {
-		snprintf(msg, sizeof(msg), "SOURCE binding: the pmem is bound to no "
-			 "SOURCE, but its journal holds %llu entries: the binding page or "
-			 "its record was lost (a mount binds it to the SOURCE it is given; "
-			 "replay still checks the SOURCE the journal names)",
-			 (unsigned long long)jc->rep.entries);
-		problem(f, msg, false);
-		f->left++;
+		/* a warning: entries appended by a tool (or a build before
+		 * bindings) look the same */
+		nvfs_warnx("%s: warning: SOURCE binding: the pmem is bound to no SOURCE, "
+			   "but its journal holds %llu entries: the binding page or its "
+			   "record was lost (a mount binds it to the SOURCE it is given; "
+			   "replay still checks the SOURCE the journal names)", f->path,
+			   (unsigned long long)jc->rep.entries);
 	} else if (rc && rc != -ENOENT) {
 		snprintf(msg, sizeof(msg), "SOURCE binding: %s", nvfs_errmsg());
 		problem(f, msg, false);
