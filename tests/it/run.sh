@@ -2,7 +2,8 @@
 # run.sh BUILD_DIR -- run every tests/it/t*.sh against the tools in BUILD_DIR.
 #
 # Each test gets the absolute build directory as $1 (and as $NVFS_BUILD),
-# runs under a timeout, and passes iff it exits 0.  Its output is shown only
+# runs under a timeout (NVFS_IT_TIMEOUT, 120 s, or the test's own: a line
+# "# it-timeout: SECONDS" in it), and passes iff it exits 0.  Its output is shown only
 # when it fails (or always with NVFS_IT_VERBOSE=1).  The last line is
 # "N passed, N failed"; the exit status is non-zero if any test failed.
 set -u
@@ -31,6 +32,8 @@ for t in "$here"/t*.sh; do
 	name=$(basename "$t")
 	log=$(mktemp)
 	start=$SECONDS
+	tmo=$(sed -n 's/^# it-timeout: \([0-9][0-9]*\)$/\1/p' "$t" | head -1)
+	[ -n "${NVFS_IT_TIMEOUT:-}" ] || [ -z "$tmo" ] || timeout_s=$tmo
 	timeout --kill-after=10 "$timeout_s" bash "$t" "$build" >"$log" 2>&1
 	rc=$?
 	secs=$((SECONDS - start))
@@ -48,6 +51,7 @@ for t in "$here"/t*.sh; do
 		sed 's/^/    /' "$log"
 	fi
 	rm -f "$log"
+	timeout_s=${NVFS_IT_TIMEOUT:-120}
 done
 echo "$passed passed, $failed failed"
 [ $failed -eq 0 ]

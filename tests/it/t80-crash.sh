@@ -58,8 +58,9 @@
 # runtime.
 #
 # Environment:
-#   NVFS_CRASH_ITERS     iterations per durability mode (default 50 for op,
-#                        20 for fsync)
+#   NVFS_CRASH_ITERS     iterations per durability mode (default 36 for op,
+#                        18 for fsync: 4 and 2 of each variant; make
+#                        torture runs 540 and 180)
 #   NVFS_CRASH_MODES     durability modes (default "op fsync")
 #   NVFS_CRASH_VARIANTS  variants, in turn (default "a b c d e p q r x")
 #   NVFS_CRASH_SEED      the first iteration's seed (default random); the
@@ -89,6 +90,7 @@
 # test makes is unmounted by its EXIT trap (lazily: killed daemons leave
 # dead mounts), only the processes it started are killed, and every wait
 # has a timeout.
+# it-timeout: 420
 set -u
 # shellcheck source=tests/it/lib.sh
 . "$(dirname "$0")/lib.sh" || exit 1
@@ -120,7 +122,7 @@ PCUT=$B/nvfs_pmcut
 san_dir=${NVFS_SAN_LOG_DIR:-}
 iters_for() {
 	if [ -n "${NVFS_CRASH_ITERS:-}" ]; then echo "$NVFS_CRASH_ITERS"
-	elif [ "$1" = op ]; then echo 50; else echo 20; fi
+	elif [ "$1" = op ]; then echo 36; else echo 18; fi
 }
 
 # ---- processes and mounts: tracked, always stopped --------------------------
