@@ -330,8 +330,9 @@ one_iteration() {
 	cpids="$cpids $cl"
 	if [ "$v" = x ]; then
 		# a second writer, outside the workload's names: the journal fills
-		# faster than a checkpoint empties it, whatever the mode
-		sleep 0.05
+		# faster than a checkpoint empties it, whatever the mode; once the
+		# workload has begun (it starts from an empty directory)
+		wait_log "$ST" '^B ' 10 "$cl"
 		timeout -k 5 30 dd if=/dev/zero of="$M/zz-filler" bs=256K count=2000 \
 			conv=notrunc status=none 2>/dev/null &
 		filler=$!
@@ -363,7 +364,15 @@ one_iteration() {
 		waits[$mode]=$((${waits[$mode]:-0} + ${w:-0}))
 		ms="$ms, ${w:-?} waits for space, $(stat_of checkpoints) checkpoints"
 	fi
-	kill_fs "$d1"
+	# The workload must see the dead mount (ENOTCONN) before it is
+	# detached: a lazy unmount first would let an operation that starts
+	# late find the bare mount point, and go on there.
+	kill -9 "$d1" 2>/dev/null
+	reap "$d1" 10
+	[ -n "$filler" ] && reap "$filler" 35
+	reap "$cl" 65
+	rc=$reaped
+	lazy_umount "$M"
 	if [ "$v" = e ]; then
 		# inside: the last "SOURCE synced" has no "done" after it
 		if awk '/NVFS_TEST: checkpoint .*SOURCE synced/ { open = 1 }
@@ -373,9 +382,6 @@ one_iteration() {
 			ms="$ms (inside the checkpoint)"
 		fi
 	fi
-	[ -n "$filler" ] && reap "$filler" 35
-	reap "$cl" 65
-	rc=$reaped
 	if [ "$rc" != 0 ]; then
 		ifail "nvfs_crashload run: exit $rc (0: it stopped when the mount went away)"
 		show "$I/run.log"
