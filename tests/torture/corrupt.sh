@@ -38,7 +38,9 @@
 #                      same name (the mount is strict: fsck.nvfs repairs a
 #                      copy from the other)
 #   owner-list         fsck 4, mount refused: "owner list header"
-#   owner-head         fsck 4, mount refused: "owner slot S"
+#   owner-head         fsck 4, mount refused: "owner slot S" (its recs_off[0],
+#                      outside the commit checksum, may lead to a page
+#                      named "record page at X (owner slot S)")
 #   record-page        (its 64-byte header) fsck 4, mount refused:
 #                      "record page at 0xOFF"
 #   alloc-record       (a live record word) fsck 4, naming the record, the
@@ -247,7 +249,7 @@ expectation() {
 	sb-copy) fname="superblock at 0x1800" mname=$fname ;;
 	owner-list) fname="owner list header" mname=$fname ;;
 	owner-head)
-		fname="owner slot $(echo "$line" | sed 's/.*slot=\([0-9]*\).*/\1/')[: ]"
+		fname="owner slot $(echo "$line" | sed 's/.*slot=\([0-9]*\).*/\1/')[: )]"
 		mname=$fname ;;
 	record-page) fname="record page at $hex" mname=$fname ;;
 	alloc-record)
