@@ -387,12 +387,30 @@ do_write(struct nvfs_fs *fs, struct nvfs_file *f, const void *data, size_t len,
 		n = -errno;
 		goto out;
 	}
+	/*
+	 * The kernel takes a write-back of mmap'd pages (writepage) as all or
+	 * nothing: it ignores a short count, and msync would report success
+	 * for pages that never reached SOURCE (a full file system).  So the
+	 * rest is tried again, and what still fails is an error, which msync
+	 * and fsync report; what did land is logged all the same.
+	 */
+	int err = 0;
+	while (writepage && (size_t)n < len) {
+		ssize_t m = pwrite(f->fd, (const char *)data + n, len - (size_t)n, off + n);
+		if (m <= 0) {
+			err = m < 0 ? errno : ENOSPC;
+			break;
+		}
+		n += m;
+	}
 	struct nvfs_rec r = {
 		.type = NVFS_REC_WRITE, .id = nvfs_id_of(in), .a = (uint64_t)off,
 		.data = data, .data_len = (size_t)n,
 	};
 	if (n > 0 && (rc = nvfs_log(fs, &r)) < 0)
 		n = rc;
+	else if (err)
+		n = -err;
 out:
 	pthread_mutex_unlock(&in->data_lock);
 	return n;
