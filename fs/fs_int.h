@@ -341,6 +341,24 @@ nvfs_reserved(const struct nvfs_fs *fs, const struct nvfs_inode *dir, const char
 /* nvfs_stamp_of -- btime (ns) of name in dirfd ("" for dirfd itself), 0 if none */
 uint64_t nvfs_stamp_of(int dirfd, const char *name);
 
+/*
+ * nvfs_stat_stamp -- stat of name in dirfd ("" for dirfd itself; never
+ * followed) and its btime (ns, 0 if none) in one statx: where an inode is
+ * met for the first time, its identity costs no extra system call.  0 or
+ * -errno.
+ */
+int nvfs_stat_stamp(int dirfd, const char *name, struct stat *st, uint64_t *stamp);
+
+/* nvfs_stamp_set -- the btime read with the stat that made in (if unset) */
+static inline void
+nvfs_stamp_set(struct nvfs_inode *in, uint64_t stamp)
+{
+	uint64_t unset = NVFS_STAMP_UNSET;
+
+	__atomic_compare_exchange_n(&in->stamp, &unset, stamp, false, __ATOMIC_RELEASE,
+				    __ATOMIC_RELAXED);
+}
+
 /* nvfs_id_of -- the identity of an inode (its btime read on first use) */
 static inline struct nvfs_rec_id
 nvfs_id_of(struct nvfs_inode *in)

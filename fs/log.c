@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <time.h>
 
 #include "fs_int.h"
@@ -45,6 +46,33 @@ nvfs_stamp_of(int dirfd, const char *name)
 	if (statx(dirfd, name, flags, STATX_BTIME, &stx) < 0)
 		return 0;
 	return stamp(&stx);
+}
+
+/* nvfs_stat_stamp -- stat and btime in one statx (fs_int.h) */
+int
+nvfs_stat_stamp(int dirfd, const char *name, struct stat *st, uint64_t *stamp_out)
+{
+	struct statx stx;
+	int flags = AT_SYMLINK_NOFOLLOW | (*name ? 0 : AT_EMPTY_PATH);
+
+	if (statx(dirfd, name, flags, STATX_BASIC_STATS | STATX_BTIME, &stx) < 0)
+		return -errno;
+	memset(st, 0, sizeof(*st));
+	st->st_dev = makedev(stx.stx_dev_major, stx.stx_dev_minor);
+	st->st_ino = stx.stx_ino;
+	st->st_mode = stx.stx_mode;
+	st->st_nlink = stx.stx_nlink;
+	st->st_uid = stx.stx_uid;
+	st->st_gid = stx.stx_gid;
+	st->st_rdev = makedev(stx.stx_rdev_major, stx.stx_rdev_minor);
+	st->st_size = (off_t)stx.stx_size;
+	st->st_blksize = (blksize_t)stx.stx_blksize;
+	st->st_blocks = (blkcnt_t)stx.stx_blocks;
+	st->st_atim = (struct timespec){ stx.stx_atime.tv_sec, stx.stx_atime.tv_nsec };
+	st->st_mtim = (struct timespec){ stx.stx_mtime.tv_sec, stx.stx_mtime.tv_nsec };
+	st->st_ctim = (struct timespec){ stx.stx_ctime.tv_sec, stx.stx_ctime.tv_nsec };
+	*stamp_out = stamp(&stx);
+	return 0;
 }
 
 /* nvfs_id_at -- identity and link count of a name */

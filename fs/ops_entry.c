@@ -56,17 +56,50 @@ nvfs_do_lookup(fuse_req_t req, struct nvfs_inode *parent, const char *name,
 		return -EXDEV;
 	in = nvfs_itab_find(&fs->itab, &st);
 	if (!in) {
+		uint64_t stamp;
+
 		fd = openat(parent->fd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
 		if (fd < 0)
 			return -errno;
 		/* the name may have changed since the fstatat: trust the fd */
-		if ((rc = stat_fd(fd, &st)) < 0) {
+		if ((rc = nvfs_stat_stamp(fd, "", &st, &stamp)) < 0) {
 			close(fd);
 			return rc;
 		}
 		if ((rc = nvfs_itab_get(&fs->itab, fd, &st, &in)) < 0)
 			return rc;
+		nvfs_stamp_set(in, stamp);
 	}
+	nvfs_entry_init(fs, in, &st, e);
+	return 0;
+}
+
+/*
+ * lookup_made -- nvfs_do_lookup of a name this request has just made: the
+ * inode is almost always new, so open it first and stat the descriptor
+ * (two system calls, where the general order -- stat the name, open it if
+ * unknown, stat the descriptor -- takes three); the stat reads its btime
+ */
+static int
+lookup_made(fuse_req_t req, struct nvfs_inode *parent, const char *name,
+	    struct fuse_entry_param *e)
+{
+	struct nvfs_fs *fs = nvfs_fs_of(req);
+	struct nvfs_inode *in;
+	struct stat st;
+	uint64_t stamp;
+	int fd, rc;
+
+	fd = openat(parent->fd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if ((rc = nvfs_stat_stamp(fd, "", &st, &stamp)) < 0) {
+		close(fd);
+		return rc;
+	}
+	if ((rc = nvfs_itab_get(&fs->itab, fd, &st, &in)) < 0)
+		return rc; /* fd closed */
+	nvfs_stamp_set(in, stamp);
 	nvfs_entry_init(fs, in, &st, e);
 	return 0;
 }
@@ -215,7 +248,7 @@ make_node(fuse_req_t req, struct nvfs_inode *dir, const char *name, mode_t mode,
 		rc = mknodat(dir->fd, name, mode, rdev);
 	if (rc < 0)
 		return -errno;
-	if ((rc = nvfs_do_lookup(req, dir, name, e)) < 0)
+	if ((rc = lookup_made(req, dir, name, e)) < 0)
 		return rc;
 	in = nvfs_inode_of(req, e->ino);
 	if ((rc = nvfs_give_to_caller(req, dir, in, &e->attr)) < 0) {
@@ -391,6 +424,26 @@ do_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_ino_t newpar
 		return -EPERM;
 	if ((rc = nvfs_cred_enter(req, &c)) < 0)
 		return rc;
+	/*
+	 * A plain rename is first tried as RENAME_NOREPLACE: when it replaces
+	 * nothing (most renames), the moved object is read at its new name
+	 * and the target needs no stat.  The kernel holds both directories
+	 * locked, so nothing through the mount changes the name in between.
+	 */
+	if (flags == 0 && renameat2(from->fd, name, to->fd, newname, RENAME_NOREPLACE) == 0) {
+		rc = nvfs_id_at(to->fd, newname, &r.id, &r.nlink);
+		nvfs_cred_leave(&c);
+		if (rc < 0)
+			return rc;
+		r.id2 = (struct nvfs_rec_id){ 0, 0 };
+		r.nlink2 = 0;
+		goto log;
+	}
+	if (flags == 0 && errno != EEXIST && errno != EINVAL) {
+		rc = -errno; /* what rename(2) says too: ENOENT, EXDEV, ... */
+		nvfs_cred_leave(&c);
+		return rc;
+	}
 	rc = nvfs_id_at(from->fd, name, &r.id, &r.nlink);
 	if (rc == 0 && nvfs_id_at(to->fd, newname, &r.id2, &r.nlink2) < 0)
 		r.id2 = (struct nvfs_rec_id){ 0, 0 }; /* no such name: renameat2 says */
@@ -405,6 +458,7 @@ do_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_ino_t newpar
 		r.nlink2 = r.nlink2 > 1 ? r.nlink2 - 1 : 0; /* replaced: one name less */
 	if (!r.id2.ino)
 		r.nlink2 = 0;
+log:
 	snprintf(r.name, sizeof(r.name), "%s", name);
 	snprintf(r.name2, sizeof(r.name2), "%s", newname);
 	return nvfs_log(nvfs_fs_of(req), &r);

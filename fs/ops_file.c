@@ -152,6 +152,7 @@ do_create(fuse_req_t req, struct nvfs_inode *dir, const char *name, mode_t mode,
 	struct nvfs_inode *in;
 	struct nvfs_file *f;
 	struct stat st;
+	uint64_t stamp;
 	char name_fd[16];
 	int fd, opath, rc;
 
@@ -166,14 +167,17 @@ do_create(fuse_req_t req, struct nvfs_inode *dir, const char *name, mode_t mode,
 		return -errno;
 	snprintf(name_fd, sizeof(name_fd), "%d", fd);
 	opath = openat(fs->proc_fd, name_fd, O_PATH | O_CLOEXEC); /* the same inode */
-	if (opath < 0 || fstat(fd, &st) < 0) {
+	if (opath < 0) {
 		rc = -errno;
 		goto fail_fd;
 	}
+	if ((rc = nvfs_stat_stamp(fd, "", &st, &stamp)) < 0)
+		goto fail_fd;
 	if ((rc = nvfs_itab_get(&fs->itab, opath, &st, &in)) < 0) {
 		opath = -1; /* closed by nvfs_itab_get */
 		goto fail_fd;
 	}
+	nvfs_stamp_set(in, stamp);
 	if (made && (rc = nvfs_give_to_caller(req, dir, in, &st)) < 0) {
 		nvfs_itab_forget(&fs->itab, in, 1);
 		close(fd);
