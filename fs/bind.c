@@ -390,6 +390,12 @@ on_bound(struct nvfs_alloc *a, struct bind_scan *s, const struct source *src,
 		else if (ro)
 			note_set(note, note_len, "SOURCE moved from %s to %s (not recorded: "
 				 "read-only)", x, y);
+	} else if (!journal_empty && same_path) {
+		rc = nvfs_err_set(EXDEV, "pmem journals the directory that was at %s, and "
+				  "holds entries not yet applied to it, but %s is another "
+				  "directory now (made again?); mount the old one, or "
+				  "mkfs.nvfs -f to start over (the entries are lost)",
+				  show(x, MSG_PATH_BYTES, (const char *)p->path), src->path);
 	} else if (!journal_empty) {
 		rc = nvfs_err_set(EXDEV, "pmem journals SOURCE %s, not %s, and holds entries "
 				  "not yet applied to it; mount it with its SOURCE (or "

@@ -313,6 +313,9 @@ test_bind_check_other_source_pending_entries_refused(void)
 	/* The same path string on another directory is another identity too. */
 	CU_ASSERT_EQUAL(nvfs_bind_check(a, src_a.path, src_b.fd, false, false, NULL, 0),
 			-EXDEV);
+	/* ... and the refusal says so, rather than "journals X, not X" */
+	CU_ASSERT(one_line(nvfs_errmsg()));
+	CU_ASSERT(has(nvfs_errmsg(), "another directory now"));
 	expect_bound(a, src_a.path, 1);
 	free(before);
 	nvfs_alloc_close(&a);
