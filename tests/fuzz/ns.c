@@ -8,7 +8,8 @@
  *   owner-list header, the 63 owner heads (O1..O4), the chains of
  *   allocation-record pages (P1..P5, R1) and the records (A1..A5); then the
  *   SOURCE binding pages of fs/bind.c (B1..B6) through nvfs_bind_get and a
- *   read-only nvfs_bind_check.  The namespace is an in-memory image (no
+ *   read-only nvfs_bind_check, and the journal's blocks as its owner's
+ *   records give them (H3: nvfs_journal_open, then a replay).  The namespace is an in-memory image (no
  *   file, no libpmem2: tests/fuzz/fuzz.h), so a run costs what the
  *   validation costs.
  *
@@ -22,7 +23,8 @@
  *     0x10 give every binding page a chunk touched, if its magic is not 0,
  *          the namespace's binding magic and a right checksum (B1, B2)
  *     0x20 also open in CHECK|REPAIR mode (fsck -y) and reopen
- *     0x40 the device is 1 MiB larger than the smallest namespace
+ *     0x40 the device is 28 MiB (room for a journal), not the smallest
+ *          namespace (17 MiB)
  *     0x80 the journal is empty (nvfs_bind_check may rebind)
  *   then chunks [u32 off][u16 len][bytes] written into the zeroed image.
  *   Without the fix-up bits a mutation almost always breaks a checksum; with
@@ -36,6 +38,8 @@
  *     and overlaps no other block (A3..A5 as the caller sees them);
  *   - a binding nvfs_bind_get returns is an absolute, NUL-free path of at
  *     most NVFS_BIND_PATH_MAX bytes on an order-0 page of the page area;
+ *   - a journal that opens has >= 2 buckets, sorted, inside the namespace,
+ *     and ring_bytes to match;
  *   - after a REPAIR open that repaired every problem it found, the image
  *     opens strictly (fsck -y leaves a namespace that mounts).
  */
@@ -47,7 +51,9 @@
 #include "nvfs_bind.h"
 #include "nvfs_csum.h"
 #include "nvfs_err.h"
+#include "nvfs_journal.h"
 #include "nvfs_ns.h"
+#include "../../journal/journal_int.h"
 
 #define F_SB     0x01
 #define F_OL     0x02
@@ -58,7 +64,8 @@
 #define F_BIG    0x40
 #define F_EMPTY  0x80
 
-#define IMG_MAX  (NVFS_MIN_NS_BYTES + (1u << 20))
+/* with F_BIG: room for the smallest journal (2 buckets and its header page) */
+#define IMG_MAX  (NVFS_PAGES_OFF + 3 * NVFS_JOURNAL_BUCKET_BYTES)
 #define MAX_MARKS 256
 
 static uint8_t *img;
@@ -120,8 +127,8 @@ fixup(unsigned flags, const struct marks *m, size_t size)
 				lo & ~(size_t)(NVFS_PAGE_BYTES - 1);
 			for (; off < hi && off < size; off += NVFS_PAGE_BYTES) {
 				struct nvfs_pm_bind *p = (void *)(img + off);
-				if (!p->magic)
-					continue;
+				if (!p->magic || p->magic == NVFS_JOURNAL_MAGIC)
+					continue; /* unwritten, or the journal's header */
 				p->magic = nvfs_pm_bind_magic(seed);
 				p->csum = nvfs_csum((uint8_t *)p + 16, sizeof(*p) - 16, seed);
 			}
@@ -210,6 +217,25 @@ open_invariants(struct nvfs_alloc *a, unsigned flags)
 	CHECK(rc == 0 || rc == -EUCLEAN || rc == -EXDEV);
 	CHECK(memchr(note, 0, sizeof(note)) != NULL);
 	CHECK(strchr(note, '\n') == NULL);
+
+	/* the journal is found through its owner's records (H3): whatever
+	 * they say, its blocks are inside the namespace */
+	struct nvfs_journal *j;
+	rc = nvfs_journal_open(a, NULL, NVFS_JOURNAL_RDONLY, &j);
+	CHECK(rc == 0 || rc == -ENOENT || rc == -EUCLEAN || rc == -EBADMSG);
+	if (rc == 0) {
+		CHECK(j->nr_buckets >= NVFS_JOURNAL_MIN_BUCKETS);
+		CHECK(j->ring_bytes == (uint64_t)j->nr_buckets * NVFS_JOURNAL_BUCKET_BYTES);
+		for (unsigned i = 0; i < j->nr_buckets; i++) {
+			CHECK(j->bucket_off[i] >= NVFS_PAGES_OFF &&
+			      j->bucket_off[i] + NVFS_JOURNAL_BUCKET_BYTES <= b.sb->ns_bytes);
+			CHECK(i == 0 || j->bucket_off[i] > j->bucket_off[i - 1]);
+		}
+		CHECK(j->hdr_off >= NVFS_PAGES_OFF &&
+		      j->hdr_off + NVFS_PAGE_BYTES <= b.sb->ns_bytes);
+		CHECK(nvfs_journal_replay(j, NULL, NULL, NULL) == 0);
+		nvfs_journal_close(&j);
+	}
 }
 
 /* one_open -- open img with opts (NULL: strict); invariants if it opened */
@@ -266,7 +292,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (!fz_take(&in, &flags, 1))
 		return 0;
-	size_t img_size = NVFS_MIN_NS_BYTES + ((flags & F_BIG) ? (1u << 20) : 0);
+	size_t img_size = (flags & F_BIG) ? IMG_MAX : NVFS_MIN_NS_BYTES;
 	fz_chunks(&in, img, img_size, mark, &m);
 	fixup(flags, &m, img_size);
 
@@ -356,8 +382,9 @@ mkcorpus(const char *dir)
 	seed(dir, "empty", F_BIG);
 	seed(dir, "empty-fix-repair", all | F_REPAIR);
 
-	/* 2. owners with blocks of several orders, and a binding */
+	/* 2. a journal, owners with blocks of several orders, and a binding */
 	a = seed_open();
+	must(nvfs_journal_create(a, 2 * NVFS_JOURNAL_BUCKET_BYTES), "journal");
 	int o1 = nvfs_alloc_owner_create(a, u1, "one");
 	int o2 = nvfs_alloc_owner_create(a, u2, NULL);
 	must(o1, "owner");
