@@ -309,7 +309,7 @@ one_cycle() {
 	eio)
 		tmpfs_setup 256M 100000 || { cfail "tmpfs mount"; return; }
 		n=$((2 + RANDOM % 11))
-		crash_env=(NVFS_TEST_FAIL_SOURCE_WRITE=$n)
+		crash_env=("NVFS_TEST_FAIL_SOURCE_WRITE=$n")
 		fopt="EIO"
 		note=""
 		;;
@@ -321,7 +321,7 @@ one_cycle() {
 		else
 			n=$((1 + RANDOM % 2))
 		fi
-		crash_env=(NVFS_TEST_FAIL_SYNCFS=$n)
+		crash_env=("NVFS_TEST_FAIL_SYNCFS=$n")
 		opts=",checkpoint_secs=1"
 		ms=$((1300 + RANDOM % 1200))
 		note="syncfs fails $([ "$allfail" = 1 ] && echo always || echo "$n times")"
