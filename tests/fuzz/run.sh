@@ -91,7 +91,11 @@ fuzz_one() {
 	"$fz/$t" -max_total_time="$secs" -timeout=10 -print_final_stats=1 \
 		-artifact_prefix="$fz/crashes/$t-" "$dir/corpus" >"$dir/log" 2>&1
 	local rc=$?
-	rmdir "$fz"/replay-src-* 2>/dev/null # the replay target's mount point, if it crashed
+	# the replay target's mount point, left if it crashed (not one in use:
+	# removing it would unmount it in that process's namespace)
+	for d in "$fz"/replay-src-*; do
+		[ -d "$d" ] && ! kill -0 "${d##*-}" 2>/dev/null && rmdir "$d" 2>/dev/null
+	done
 	local execs units cov rate crashes=0 art
 	execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$dir/log" | tail -1)
 	units=$(ls "$dir/corpus" | wc -l)
