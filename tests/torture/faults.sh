@@ -245,13 +245,15 @@ san_check() {
 	done
 }
 
-# strangers: the background loop of "behind", on SOURCE/zz-* only; what it
-# does goes to $C/behind.log
+# strangers SEED STOPFILE: the background loop of "behind", on SOURCE/zz-*
+# only; what it does goes to $C/behind.log.  It stops between two changes
+# once STOPFILE exists (a kill could leave a child writing after the
+# manifest is taken)
 strangers() {
 	local i=0 a b d
 	RANDOM=$1
 	cd "$S" || exit 1
-	while :; do
+	while [ ! -e "$2" ]; do
 		i=$((i + 1))
 		a=zz-f$((RANDOM % 6)) b=zz-f$((RANDOM % 6)) d=zz-d$((RANDOM % 2))
 		case $((RANDOM % 9)) in
@@ -364,15 +366,17 @@ one_cycle() {
 		;;
 	behind)
 		for _ in $(seq 100); do grep -q '^B 1 ' "$ST" 2>/dev/null && break; sleep 0.02; done
-		strangers "$seed" >"$C/behind.log" 2>&1 &
+		strangers "$seed" "$C/stop-behind" >"$C/behind.log" 2>&1 &
 		lpid=$!
 		pids="$pids $lpid"
 		;;
 	esac
 	sleep_ms "$ms"
 	if [ -n "$lpid" ]; then
-		kill "$lpid" 2>/dev/null
+		touch "$C/stop-behind"
 		reap "$lpid" 10
+		[ "$reaped" = timeout ] && cfail "the strangers' loop did not stop" &&
+			kill "$lpid" && reap "$lpid" 10
 		manifest >"$C/manifest"
 		note="strangers: $(wc -l <"$C/behind.log") changes, $(wc -l <"$C/manifest") files at the kill"
 	fi
