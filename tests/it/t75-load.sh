@@ -137,6 +137,11 @@ for dur in op fsync; do
 	for _ in $(seq 600); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
 	stopped=timeout
 	kill -0 "$pid" 2>/dev/null || { wait "$pid"; stopped=$?; }
+	if [ "$stopped" = timeout ]; then   # where its threads wait, to diagnose
+		for t in /proc/"$pid"/task/*; do
+			echo "       | thread $(cat "$t/comm" 2>/dev/null): $(cat "$t/wchan" 2>/dev/null)"
+		done
+	fi
 	assert "  ... fusermount3 -u: mount.nvfs exits 0 (in $(( $(date +%s) - t0 )) s)" test "$stopped" = 0
 	assert "  ... no sanitizer report" test -z "$(find "$A" -type f -size +0)"
 	find "$A" -type f -size +0 -exec head -30 {} \; | sed 's/^/       | /'

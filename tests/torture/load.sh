@@ -232,7 +232,11 @@ for dur in op fsync; do
 	fusermount3 -u "$M"
 	st=timeout
 	for _ in $(seq 1200); do kill -0 "$dpid" 2>/dev/null || break; sleep 0.1; done
-	if ! kill -0 "$dpid" 2>/dev/null; then wait "$dpid"; st=$?; dpid=""; fi
+	if ! kill -0 "$dpid" 2>/dev/null; then wait "$dpid"; st=$?; dpid=""; else
+		for t in /proc/"$dpid"/task/*; do   # where its threads wait, to diagnose
+			echo "       | thread $(cat "$t/comm" 2>/dev/null): $(cat "$t/wchan" 2>/dev/null)"
+		done
+	fi
 	mnt=""
 	if [ "$st" = 0 ]; then ok "$dur: fusermount3 -u: the daemon exits 0"; else
 		fail "$dur: fusermount3 -u: daemon exit $st"; sed 's/^/       | /' "$LOG" | tail -20; fi
