@@ -82,7 +82,9 @@ phase() {
 	echo "== $name: $* (log $log/$name.log)"
 	"$@" >"$log/$name.log" 2>&1
 	rc=$?
-	grep -E '^(FAIL|       )' "$log/$name.log" | head -200
+	# failures, each with the indented lines after it (its details)
+	awk '/^FAIL/ { on = 1; print; next } on && /^       / { print; next } { on = 0 }' \
+		"$log/$name.log" | head -200
 	n=$(grep -c '^SUMMARY ' "$log/$name.log")
 	while read -r _ k c r f; do
 		rows+=("${k#kind=} ${c#cycles=} ${r#replayed=} ${f#failures=}")
