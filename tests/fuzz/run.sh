@@ -65,10 +65,11 @@ regress)
 			fail=1
 			continue
 		fi
-		log=$fz/regress-$t.log
+		log=$fz/regress-$t.$$.log
 		start=$(date +%s%N)
 		if "$fz/$t" -timeout=10 "${files[@]}" >"$log" 2>&1; then
 			echo "fuzz $t: ${#files[@]} inputs, no crash ($((($(date +%s%N) - start) / 1000000)) ms)"
+			rm -f "$log"
 		else
 			echo "fuzz $t: FAILED on its corpus; see $log:" >&2
 			grep -E 'ERROR|invariant|Running|SUMMARY' "$log" | tail -5 | sed 's/^/    /' >&2
@@ -82,11 +83,13 @@ run) ;;
 	exit 2 ;;
 esac
 
-# run: one target
+# run: one target, in a directory of its own (make torture runs fuzz-run
+# too, maybe at the same time: runs must not share their corpus copy)
 fuzz_one() {
-	local t=$1 dir=$fz/run/$t
-	rm -rf "$dir"
-	mkdir -p "$dir/corpus" "$fz/crashes"
+	local t=$1 dir
+	mkdir -p "$fz/run" "$fz/crashes"
+	dir=$(mktemp -d "$fz/run/$t.XXXXXX") || return 1
+	mkdir -p "$dir/corpus"
 	cp "$corpus_dir/$t"/* "$dir/corpus/" 2>/dev/null
 	"$fz/$t" -max_total_time="$secs" -timeout=10 -print_final_stats=1 \
 		-artifact_prefix="$fz/crashes/$t-" "$dir/corpus" >"$dir/log" 2>&1
@@ -109,6 +112,7 @@ fuzz_one() {
 		grep -E 'ERROR|invariant|SUMMARY' "$dir/log" | head -5 | sed 's/^/    /' >&2
 		return 1
 	fi
+	rm -rf "$dir/corpus" # the log stays, for the record
 	return 0
 }
 
