@@ -395,7 +395,8 @@ on_bound(struct nvfs_alloc *a, struct bind_scan *s, const struct source *src,
 				  "holds entries not yet applied to it, but %s is another "
 				  "directory now (made again?); mount the old one, or "
 				  "mkfs.nvfs -f to start over (the entries are lost)",
-				  show(x, MSG_PATH_BYTES, (const char *)p->path), src->path);
+				  show(x, MSG_PATH_BYTES, (const char *)p->path),
+				  show(y, MSG_PATH_BYTES, src->path));
 	} else if (!journal_empty) {
 		rc = nvfs_err_set(EXDEV, "pmem journals SOURCE %s, not %s, and holds entries "
 				  "not yet applied to it; mount it with its SOURCE (or "

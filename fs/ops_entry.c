@@ -425,26 +425,27 @@ do_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_ino_t newpar
 	if ((rc = nvfs_cred_enter(req, &c)) < 0)
 		return rc;
 	/*
-	 * A plain rename is first tried as RENAME_NOREPLACE: when it replaces
-	 * nothing (most renames), the moved object is read at its new name
-	 * and the target needs no stat.  The kernel holds both directories
-	 * locked, so nothing through the mount changes the name in between.
+	 * The moved object is identified before anything changes, so that a
+	 * rename is never made without the record naming it.  A plain rename
+	 * is then tried as RENAME_NOREPLACE: when it replaces nothing (most
+	 * renames), the target needs no stat, and "nothing replaced" is
+	 * exact.  EEXIST (a target), EINVAL or EOPNOTSUPP (a SOURCE without
+	 * the flag) take the general path.
 	 */
-	if (flags == 0 && renameat2(from->fd, name, to->fd, newname, RENAME_NOREPLACE) == 0) {
-		rc = nvfs_id_at(to->fd, newname, &r.id, &r.nlink);
-		nvfs_cred_leave(&c);
-		if (rc < 0)
-			return rc;
-		r.id2 = (struct nvfs_rec_id){ 0, 0 };
-		r.nlink2 = 0;
-		goto log;
-	}
-	if (flags == 0 && errno != EEXIST && errno != EINVAL) {
-		rc = -errno; /* what rename(2) says too: ENOENT, EXDEV, ... */
-		nvfs_cred_leave(&c);
-		return rc;
-	}
 	rc = nvfs_id_at(from->fd, name, &r.id, &r.nlink);
+	if (rc == 0 && flags == 0) {
+		if (renameat2(from->fd, name, to->fd, newname, RENAME_NOREPLACE) == 0) {
+			nvfs_cred_leave(&c);
+			r.id2 = (struct nvfs_rec_id){ 0, 0 };
+			r.nlink2 = 0;
+			goto log;
+		}
+		if (errno != EEXIST && errno != EINVAL && errno != EOPNOTSUPP && errno != ENOSYS) {
+			rc = -errno; /* what rename(2) says too: EXDEV, EACCES, ... */
+			nvfs_cred_leave(&c);
+			return rc;
+		}
+	}
 	if (rc == 0 && nvfs_id_at(to->fd, newname, &r.id2, &r.nlink2) < 0)
 		r.id2 = (struct nvfs_rec_id){ 0, 0 }; /* no such name: renameat2 says */
 	if (rc == 0)
