@@ -64,7 +64,11 @@ cmp_u64(const void *x, const void *y)
 
 /*
  * nvfs_journal_create -- allocate the journal and write its header.
- *   1. The owner; the buckets (each record persisted by the allocator).
+ *   1. The owner; the buckets (each record persisted by the allocator),
+ *      the set header at each bucket's start zeroed and persisted: a
+ *      namespace made over an older one (mkfs -f) must not show that
+ *      journal's first set where this one's log ends (end_begun would
+ *      take it for a set of ours begun and damaged).
  *   2. The header page: its record, then header + tail copy A (gen 1,
  *      lsn 0, seq 1) -- copy B is left invalid (zero) -- persisted.  The
  *      journal exists from here on.
@@ -100,6 +104,10 @@ nvfs_journal_create(struct nvfs_alloc *a, uint64_t bytes)
 					  NVFS_JOURNAL_BUCKET_BYTES >> 20);
 		}
 		if (rc)
+			goto undo;
+		struct nvfs_pm_jset *first = nvfs_alloc_ptr(a, off);
+		memset(first, 0, sizeof(*first));
+		if ((rc = nvfs_pmem_persist(nvfs_alloc_pmem(a), first, sizeof(*first))))
 			goto undo;
 	}
 	if ((rc = nvfs_alloc_pages(a, owner, 0, &hdr_off)))
