@@ -28,13 +28,21 @@
 #      NVFS_TEST_CKPT_DELAY_US=100000 (a pass says "SOURCE synced", waits
 #      100 ms, releases the journal, says "done"); the kill comes 0..80 ms
 #      after the first "SOURCE synced" (the summary counts the kills that
-#      landed between the two); SOURCE kept;
+#      landed between the two; a run with 3 or more e iterations and none
+#      inside fails, and so does an iteration that saw no checkpoint);
+#      SOURCE kept, and every other e iteration is a power loss as p;
 #   p  POWER LOSS: the first mount runs with NVFS_TEST_PMEM_SHADOW (the
 #      daemon copies each range it makes durable into a shadow file, see
 #      nvfs_pmem.h) and checkpoint_secs=1, killed after 20..1500 ms; the
 #      pmem is then replaced by the shadow: every store that was not
 #      flushed and drained is gone.  SOURCE kept (its page cache outlived
-#      the daemon: the best case for SOURCE);
+#      the daemon: the best case for SOURCE).  Half the p, q, r and e
+#      iterations force cache-line granularity (PMEM2_FORCE_GRANULARITY:
+#      the flush-per-entry path of real pmem; the rest is tmpfs's PAGE);
+#      the summary counts the 8-byte words stored but not durable at the
+#      kills, and a durability=fsync run whose r iterations never had one
+#      fails (with durability=op there is seldom any: each operation
+#      commits before its reply);
 #   q  power loss, and SOURCE as it was at the last completed checkpoint
 #      (the worst case): the first mount has NVFS_TEST_NO_CHECKPOINT=1, so
 #      that checkpoint is the mount's own, when SOURCE was empty: SOURCE is
@@ -47,11 +55,15 @@
 #      MiB), checkpoint_secs=1, each checkpoint 200 ms slower
 #      (NVFS_TEST_CKPT_DELAY_US: a slow SOURCE disk), the workload run for
 #      1..3 s beside a second writer (dd, 500 MiB to zz-filler, outside
-#      the model): writers must wait for checkpoints (the summary sums the
-#      stats' waits_for_space),
+#      the model, then checked to hold only zeros, and its errors other than
+#      the mount going away fail the iteration): writers must wait for
+#      checkpoints (the summary sums the stats' waits_for_space; a run with
+#      x iterations and no wait fails),
 #      nothing may fail that would not fail on ext4 (the checker's O1);
 #      SOURCE kept;
-# then mount normally (the replay; its log line is printed), verify through
+# Every daemon must still be alive when it is killed and must die of the
+# SIGKILL (exit 137): one that died on its own fails the iteration.
+# Then mount normally (the replay; its log line is printed), verify through
 # the mount, unmount cleanly (mount.nvfs must exit 0), verify SOURCE, and
 # fsck.nvfs -n the pmem.  Variants take turns; the last lines say, per
 # durability mode and variant, how many iterations ran and failed, and the
@@ -174,7 +186,7 @@ sleep_ms() { sleep "$(printf '%d.%03d' $(($1 / 1000)) $(($1 % 1000)))"; }
 # mount_opts MODE: the -o options of every mount of an iteration (and
 # $extra_opts, the variant's)
 mount_opts() {
-	local o="pmem=$P"
+	local o="pmem=$P,fsname=nvfs-t80"   # fsname: its copy must be freed (ASan)
 	[ "$durability" = 1 ] && o="$o,durability=$1"
 	echo "$o${extra_opts:+,$extra_opts}"
 }
@@ -253,6 +265,12 @@ stat_of() {
 	getfattr -n user.nvfs.stats --only-values "$M" 2>/dev/null |
 		awk -v k="$1:" '$1 == k { print $2 }'
 }
+# alive PID: PID is running (not gone, not a zombie)
+alive() {
+	local st
+	st=$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null)
+	[ -n "$st" ] && [ "$st" != Z ]
+}
 # san_check: a sanitizer report of this iteration fails it
 san_check() {
 	local f
@@ -266,7 +284,7 @@ san_check() {
 }
 
 # ---- one iteration --------------------------------------------------------------
-declare -A runs=() failed=() midway=() replayed=() inside=() waits=()
+declare -A runs=() failed=() midway=() replayed=() inside=() waits=() differ=()
 recovered=0   # objects replays kept in SOURCE/nvfs-recovered (durability=fsync)
 # ifail MSG...: this iteration failed; say how to repeat it
 ifail() {
@@ -287,6 +305,7 @@ show() { [ -s "$1" ] && head -40 "$1" | sed 's/^/       | /'; }
 one_iteration() {
 	mode=$1 v=$2 seed=$3
 	local n=$4 rc ms how=keep ops inflight note rline crash_env=() power="" filler=""
+	local gran=default
 	local psize=$PMEM_SIZE jsize=$JOURNAL_SIZE
 	I=$T/it S=$T/it/src M=$T/it/mnt P=$T/p.pmem ST=$T/it/state
 	iter_failed=0
@@ -297,7 +316,8 @@ one_iteration() {
 	mkdir -p "$S" "$M"
 	case $v in
 	b | c | d | q) crash_env=(NVFS_TEST_NO_CHECKPOINT=1) ;;
-	e) crash_env=(NVFS_TEST_CKPT_DELAY_US=100000); extra_opts=checkpoint_secs=1 ;;
+	e) crash_env=(NVFS_TEST_CKPT_DELAY_US=100000); extra_opts=checkpoint_secs=1
+	   [ $((n % 2)) = 0 ] && power=shadow ;;
 	p) power=shadow; extra_opts=checkpoint_secs=1 ;;
 	r) power=cut
 	   if [ $((RANDOM % 2)) = 0 ]; then how=wipe; crash_env=(NVFS_TEST_NO_CHECKPOINT=1)
@@ -306,6 +326,10 @@ one_iteration() {
 	   crash_env=(NVFS_TEST_CKPT_DELAY_US=200000) ;;
 	esac
 	[ "$v" = q ] && power=shadow
+	case $v in
+	e | p | q | r) [ $((RANDOM % 2)) = 0 ] &&
+		crash_env+=(PMEM2_FORCE_GRANULARITY=cache_line) && gran=cache_line ;;
+	esac
 	# one pmem for all iterations, formatted anew each time
 	if ! "$MKFS" -f -s "$psize" -J "$jsize" "$P" >"$I/mkfs.log" 2>&1; then
 		ifail "mkfs.nvfs failed"; show "$I/mkfs.log"; return
@@ -334,7 +358,7 @@ one_iteration() {
 		# workload has begun (it starts from an empty directory)
 		wait_log "$ST" '^B ' 10 "$cl"
 		timeout -k 5 30 dd if=/dev/zero of="$M/zz-filler" bs=256K count=2000 \
-			conv=notrunc status=none 2>/dev/null &
+			conv=notrunc status=none 2>"$I/filler.log" &
 		filler=$!
 		cpids="$cpids $filler"
 	fi
@@ -353,6 +377,8 @@ one_iteration() {
 			ms="$ms ms after a checkpoint synced SOURCE"
 		else
 			ms="after 5 s without a checkpoint"
+			ifail "variant e: no checkpoint synced SOURCE within 5 s"
+			show "$I/mount1.log"
 		fi
 	else
 		sleep_ms "$ms"
@@ -367,12 +393,24 @@ one_iteration() {
 	# The workload must see the dead mount (ENOTCONN) before it is
 	# detached: a lazy unmount first would let an operation that starts
 	# late find the bare mount point, and go on there.
+	if ! alive "$d1"; then
+		ifail "the daemon died on its own before the kill"
+		show "$I/mount1.log"
+	fi
 	kill -9 "$d1" 2>/dev/null
 	reap "$d1" 10
+	[ "$reaped" = 137 ] || [ "$iter_failed" = 1 ] ||
+		{ ifail "the daemon's exit status: $reaped (want 137, the SIGKILL)"; show "$I/mount1.log"; }
 	[ -n "$filler" ] && reap "$filler" 35
 	reap "$cl" 65
 	rc=$reaped
 	lazy_umount "$M"
+	if [ -n "$filler" ] &&
+	   grep -Ev 'Transport endpoint is not connected|Software caused connection abort|^$' \
+		"$I/filler.log" | grep -q .; then
+		ifail "the second writer failed other than by the mount going away"
+		show "$I/filler.log"
+	fi
 	if [ "$v" = e ]; then
 		# inside: the last "SOURCE synced" has no "done" after it
 		if awk '/NVFS_TEST: checkpoint .*SOURCE synced/ { open = 1 }
@@ -401,22 +439,31 @@ one_iteration() {
 	d) how=$(echo keep wipe damage | cut -d' ' -f$((RANDOM % 3 + 1))) ;;
 	esac
 	note="$note; $(wreck "$how")"
-	case $power in
-	shadow) cp --sparse=always "$I/shadow" "$P" && note="$note; pmem: only what was drained" ||
-			ifail "cannot put the shadow in place" ;;
-	cut) local pm=$((RANDOM % 1001)) cutmsg
-	     cutmsg=$("$PCUT" "$I/shadow" "$P" "$I/cut" "$seed" "$pm" 2>&1) &&
-		mv "$I/cut" "$P" &&
-		note="$note; pmem: what was drained + $pm permille of the unflushed words ($cutmsg)" ||
-		{ ifail "nvfs_pmcut: $cutmsg"; return; } ;;
-	esac
+	if [ -n "$power" ]; then
+		# shadow: only what was drained; cut: plus PM permille of the rest
+		local pm=0 cutmsg
+		[ "$power" = cut ] && pm=$((RANDOM % 1001))
+		if cutmsg=$("$PCUT" "$I/shadow" "$P" "$I/cut" "$seed" "$pm" 2>&1) &&
+		   mv "$I/cut" "$P"; then
+			note="$note; pmem ($gran granularity): what was drained + $pm permille of the unflushed words ($cutmsg)"
+			differ[$mode.$v]=$((${differ[$mode.$v]:-0} + ${cutmsg%% *}))
+		else
+			ifail "nvfs_pmcut: $cutmsg"; return
+		fi
+	fi
 	if [ "$v" = d ]; then
 		ms=$((20 + RANDOM % 781))
 		spawn_fs "$I/mount-replay.log" "$mode" \
 			NVFS_TEST_REPLAY_DELAY_US="$replay_delay" NVFS_TEST_NO_CHECKPOINT=1
 		local d2=$pid
 		sleep_ms "$ms"
+		if ! alive "$d2"; then
+			ifail "the replaying mount died on its own before the kill"
+			show "$I/mount-replay.log"
+		fi
 		kill_fs "$d2"
+		[ "$reaped" = 137 ] || [ "$iter_failed" = 1 ] ||
+			{ ifail "the replaying mount's exit status: $reaped (want 137)"; show "$I/mount-replay.log"; }
 		if grep -q 'replayed [0-9]* journal entries' "$I/mount-replay.log"; then
 			note="$note; replay mount killed after $ms ms, after its replay"
 		else
@@ -449,8 +496,13 @@ one_iteration() {
 		recovered=$((recovered + kept))
 	fi
 	# shellcheck disable=SC2086  # $ign is two words or none
-	if ! "$CL" verify -m "$mode" $ign "$ST" "$M" >"$I/verify-mnt.log" 2>&1; then
+	if ! timeout -k 5 300 "$CL" verify -m "$mode" $ign "$ST" "$M" >"$I/verify-mnt.log" 2>&1; then
 		ifail "verify through the mount"; show "$I/verify-mnt.log"
+	fi
+	# the second writer's file: whatever survived is zeros, nothing else
+	if [ -n "$filler" ] && [ -e "$M/zz-filler" ] &&
+	   ! timeout -k 5 60 cmp -s -n "$(size "$M/zz-filler")" "$M/zz-filler" /dev/zero; then
+		ifail "zz-filler holds bytes its writer never wrote"
 	fi
 	fusermount3 -u "$M"
 	reap "$d3" 30
@@ -461,10 +513,10 @@ one_iteration() {
 	fi
 	lazy_umount "$M"
 	# shellcheck disable=SC2086
-	if ! "$CL" verify -m "$mode" $ign "$ST" "$S" >"$I/verify-src.log" 2>&1; then
+	if ! timeout -k 5 300 "$CL" verify -m "$mode" $ign "$ST" "$S" >"$I/verify-src.log" 2>&1; then
 		ifail "verify SOURCE after the unmount"; show "$I/verify-src.log"
 	fi
-	if ! "$FSCK" -n "$P" >"$I/fsck.log" 2>&1; then
+	if ! timeout -k 5 300 "$FSCK" -n "$P" >"$I/fsck.log" 2>&1; then
 		ifail "fsck.nvfs -n: the pmem is not clean after the unmount"
 		show "$I/fsck.log"
 	fi
@@ -558,10 +610,29 @@ for mode in $modes; do
 		e) extra="; killed inside a checkpoint: ${inside[$mode]:-0}" ;;
 		x) extra="; writers waited for space: ${waits[$mode]:-0} times" ;;
 		esac
+		case $v in e | p | q | r)
+			extra="$extra; 8-byte words stored but not durable at the kills:" \
+			extra="$extra ${differ[$mode.$v]:-0}" ;;
+		esac
 		echo "summary: durability=$mode variant $v (${vname[$v]:-?}):" \
 			"${runs[$mode.$v]} iterations, ${failed[$mode.$v]} failed," \
 			"${replayed[$mode.$v]:-0} entries replayed$extra"
 	done
+done
+# checks of a whole run: a variant that never did what it is there for
+# failed, whatever its iterations said
+run_check() { # MODE VARIANT MIN_RUNS VALUE WHAT
+	[ "${runs[$1.$2]:-0}" -ge "$3" ] && [ "${4:-0}" = 0 ] || return 0
+	fail "durability=$1 variant $2: $5 in ${runs[$1.$2]} iterations"
+	failed[$1.$2]=$((${failed[$1.$2]} + 1))
+}
+for mode in $modes; do
+	run_check "$mode" e 3 "${inside[$mode]:-0}" "no kill landed inside a checkpoint"
+	# with durability=op little is ever stored and not yet durable (each
+	# operation commits before its reply): only fsync runs must show some
+	[ "$mode" = fsync ] &&
+		run_check "$mode" r 2 "${differ[$mode.r]:-0}" "no kill left a stored word not durable"
+	run_check "$mode" x 1 "${waits[$mode]:-0}" "no writer waited for space"
 done
 for mode in $modes; do
 	for v in $variants; do
