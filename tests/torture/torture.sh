@@ -16,7 +16,8 @@
 #   corrupt  tests/torture/corrupt.sh: bytes flipped in every on-pmem
 #            structure of a crashed image; fsck and mount must notice
 #   load     tests/torture/load.sh: 8 workers, peak RSS, descriptor leaks
-#   fuzz     make fuzz-run: the libFuzzer targets (tests/fuzz/README.md)
+#   fuzz     tests/torture/fuzz.sh: make fuzz-run, the libFuzzer targets
+#            (tests/fuzz/README.md)
 #
 # Environment (defaults in brackets; TORTURE_QUICK=1 divides the cycle
 # counts by 10 and runs each fuzz target 10 s):
@@ -73,22 +74,29 @@ echo "torture: daemon $daemon; logs in $log"
 
 declare -a rows=()
 bad=0
-# phase NAME CMD...: run it, keep its log, show its failures, take its
-# SUMMARY lines; a phase that fails without a failed cycle to show for it,
-# or that reports nothing, counts as a failure itself
+# phase NAME LIMIT CMD...: run it (for at most LIMIT seconds), keep its log,
+# show its failures, take its SUMMARY lines; a phase that fails without a
+# failed cycle to show for it, or that reports nothing, or a kind with no
+# cycle, counts as a failure itself
 phase() {
-	local name=$1 rc start=$SECONDS n
-	shift
-	echo "== $name: $* (log $log/$name.log)"
-	"$@" >"$log/$name.log" 2>&1
+	local name=$1 limit=$2 rc start=$SECONDS n
+	shift 2
+	echo "== $name: $* (log $log/$name.log; at most $limit s)"
+	timeout -k 30 "$limit" "$@" >"$log/$name.log" 2>&1
 	rc=$?
+	[ "$rc" = 124 ] && echo "FAIL $name: still running after $limit s" >>"$log/$name.log"
 	# failures, each with the indented lines after it (its details)
 	awk '/^FAIL/ { on = 1; print; next } on && /^       / { print; next } { on = 0 }' \
 		"$log/$name.log" | head -200
 	n=$(grep -c '^SUMMARY ' "$log/$name.log")
 	while read -r _ k c r f; do
-		rows+=("${k#kind=} ${c#cycles=} ${r#replayed=} ${f#failures=}")
-		[ "${f#failures=}" = 0 ] || bad=1
+		f=${f#failures=}
+		if [ "${c#cycles=}" = 0 ]; then
+			echo "   ${k#kind=}: no cycle ran: a failure"
+			f=$((f + 1))
+		fi
+		rows+=("${k#kind=} ${c#cycles=} ${r#replayed=} $f")
+		[ "$f" = 0 ] || bad=1
 	done < <(grep '^SUMMARY ' "$log/$name.log")
 	grep -E '^(summary|runtime|seed|fuzz )' "$log/$name.log" | sed 's/^/   /'
 	if [ "$n" = 0 ]; then
@@ -103,34 +111,23 @@ phase() {
 	echo "   $name: $((SECONDS - start)) s"
 }
 
-# fuzz_run: make fuzz-run, whose "fuzz TARGET: N execs, N corpus units,
-# N crashes" lines become SUMMARY lines (cycles: executions)
-fuzz_run() {
-	local rc
-	make -C "$root" --no-print-directory fuzz-run FUZZ_SECS="$fuzz_secs" >"$log/fuzz-make.log" 2>&1
-	rc=$?
-	cat "$log/fuzz-make.log"
-	sed -n 's/^fuzz \([^:]*\): \([0-9]*\) execs.* \([0-9]*\) crash.*/SUMMARY kind=fuzz-\1 cycles=\2 replayed=0 failures=\3/p' \
-		"$log/fuzz-make.log"
-	return $rc
-}
-
 start=$SECONDS
 for p in $phases; do
 	case $p in
 	crash)
-		NVFS_CRASH_SEED=${TORTURE_SEED:-} phase crash env \
+		NVFS_CRASH_SEED=${TORTURE_SEED:-} phase crash $((crash_op * 30 + 300)) env \
 			NVFS_CRASH_MODES=op NVFS_CRASH_ITERS="$crash_op" \
 			bash "$root/tests/it/t80-crash.sh" "$B"
-		NVFS_CRASH_SEED=${TORTURE_SEED:-} phase crash-fsync env \
+		NVFS_CRASH_SEED=${TORTURE_SEED:-} phase crash-fsync $((crash_fsync * 30 + 300)) env \
 			NVFS_CRASH_MODES=fsync NVFS_CRASH_ITERS="$crash_fsync" \
 			bash "$root/tests/it/t80-crash.sh" "$B" ;;
-	backing) phase backing env NVFS_FAULT_CYCLES="$backing" \
+	backing) phase backing $((backing * 5 * 30 + 300)) env NVFS_FAULT_CYCLES="$backing" \
 			bash "$here/faults.sh" "$B" ;;
-	corrupt) phase corrupt env NVFS_CORRUPT_CYCLES="$corrupt" \
+	corrupt) phase corrupt $((corrupt * 10 + 300)) env NVFS_CORRUPT_CYCLES="$corrupt" \
 			bash "$here/corrupt.sh" "$B" ;;
-	load) phase load env NVFS_LOAD_SECS="$load_secs" bash "$here/load.sh" "$B" ;;
-	fuzz) phase fuzz fuzz_run ;;
+	load) phase load $((load_secs * 4 + 600)) env NVFS_LOAD_SECS="$load_secs" \
+			bash "$here/load.sh" "$B" ;;
+	fuzz) phase fuzz $((fuzz_secs * 8 + 600)) bash "$here/fuzz.sh" "$fuzz_secs" ;;
 	*) echo "torture: unknown phase $p" >&2; exit 2 ;;
 	esac
 done
@@ -148,9 +145,9 @@ tc=0 tr=0 tf=0
 for r in "${rows[@]}"; do
 	read -r k c rp f <<<"$r"
 	printf '%-44s %8d %12d %9d\n' "$k" "$c" "$rp" "$f"
-	case $k in fuzz-*) ;; *) tc=$((tc + c)) ;; esac
+	case $k in fuzz-* | load-*) ;; *) tc=$((tc + c)) ;; esac
 	tr=$((tr + rp)) tf=$((tf + f))
 done
-printf '%-44s %8d %12d %9d\n' "total (crash/replay cycles; fuzz not counted)" "$tc" "$tr" "$tf"
+printf '%-44s %8d %12d %9d\n' "total (fault cycles: fuzz and load not counted)" "$tc" "$tr" "$tf"
 echo "torture: $((SECONDS - start)) s; logs in $log"
 [ "$bad" = 0 ]
