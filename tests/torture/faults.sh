@@ -391,10 +391,20 @@ one_cycle() {
 			cfail "no checkpoint was tried in $ms ms (checkpoint_secs=1)"
 		fi
 	fi
-	kill_fs "$d1"
+	# the daemon must be alive until the kill, and die of it (137); the
+	# workload must see the dead mount before it is detached (else a late
+	# operation finds the bare mount point)
+	if [ -z "$(awk '$3 != "Z" {print $3}' "/proc/$d1/stat" 2>/dev/null)" ]; then
+		cfail "the daemon died on its own before the kill"
+		show "$C/mount1.log"
+	fi
+	kill -9 "$d1" 2>/dev/null
+	reap "$d1" 10
+	[ "$reaped" = 137 ] || cfail "the daemon's exit status: $reaped (want 137, the SIGKILL)"
 	n_kills[$kind]=$((${n_kills[$kind]:-0} + 1))
 	reap "$cl" 65
 	rc=$reaped
+	lazy_umount "$M"
 	if [ "$rc" != 0 ]; then
 		cfail "nvfs_crashload run: exit $rc (0: it stopped when the mount went away)"
 		show "$C/run.log"
