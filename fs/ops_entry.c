@@ -25,60 +25,12 @@ stat_fd(int fd, struct stat *st)
 	return fstatat(fd, "", st, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) < 0 ? -errno : 0;
 }
 
-/* nvfs_do_lookup -- name in parent -> entry, one more lookup */
-int
-nvfs_do_lookup(fuse_req_t req, struct nvfs_inode *parent, const char *name,
-	       struct fuse_entry_param *e)
-{
-	struct nvfs_fs *fs = nvfs_fs_of(req);
-	struct nvfs_inode *in;
-	struct stat st;
-	int fd, rc;
-
-	if (strcmp(name, ".") == 0 || (parent == fs->root && strcmp(name, "..") == 0)) {
-		if ((rc = stat_fd(parent->fd, &st)) < 0)
-			return rc;
-		nvfs_itab_lookup_more(&fs->itab, parent);
-		nvfs_entry_init(fs, parent, &st, e);
-		return 0;
-	}
-	if (nvfs_reserved(fs, parent, name))
-		return -ENOENT; /* replay's orphanage (nvfs_fs.h) */
-	/* known inodes (most lookups) cost one fstatat */
-	if (fstatat(parent->fd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
-		return -errno;
-	/*
-	 * Another file system mounted inside SOURCE is not crossed: the journal
-	 * names objects by inode number and the checkpointer syncs SOURCE's
-	 * file system only, so its changes could not be made durable.
-	 */
-	if (st.st_dev != fs->root->dev)
-		return -EXDEV;
-	in = nvfs_itab_find(&fs->itab, &st);
-	if (!in) {
-		uint64_t stamp;
-
-		fd = openat(parent->fd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
-		if (fd < 0)
-			return -errno;
-		/* the name may have changed since the fstatat: trust the fd */
-		if ((rc = nvfs_stat_stamp(fd, "", &st, &stamp)) < 0) {
-			close(fd);
-			return rc;
-		}
-		if ((rc = nvfs_itab_get(&fs->itab, fd, &st, &in)) < 0)
-			return rc;
-		nvfs_stamp_set(in, stamp);
-	}
-	nvfs_entry_init(fs, in, &st, e);
-	return 0;
-}
-
 /*
- * lookup_made -- nvfs_do_lookup of a name this request has just made: the
- * inode is almost always new, so open it first and stat the descriptor
- * (two system calls, where the general order -- stat the name, open it if
- * unknown, stat the descriptor -- takes three); the stat reads its btime
+ * lookup_made -- look up a name whose inode is new (this request has just
+ * made it, or nvfs_do_lookup found it unknown): open it and stat the
+ * descriptor, whose statx reads the btime too.  For a name just made this
+ * is two system calls, where nvfs_do_lookup's order -- stat the name, open
+ * it if unknown, stat the descriptor -- takes three.
  */
 static int
 lookup_made(fuse_req_t req, struct nvfs_inode *parent, const char *name,
@@ -100,6 +52,42 @@ lookup_made(fuse_req_t req, struct nvfs_inode *parent, const char *name,
 	if ((rc = nvfs_itab_get(&fs->itab, fd, &st, &in)) < 0)
 		return rc; /* fd closed */
 	nvfs_stamp_set(in, stamp);
+	nvfs_entry_init(fs, in, &st, e);
+	return 0;
+}
+
+/* nvfs_do_lookup -- name in parent -> entry, one more lookup */
+int
+nvfs_do_lookup(fuse_req_t req, struct nvfs_inode *parent, const char *name,
+	       struct fuse_entry_param *e)
+{
+	struct nvfs_fs *fs = nvfs_fs_of(req);
+	struct nvfs_inode *in;
+	struct stat st;
+	int rc;
+
+	if (strcmp(name, ".") == 0 || (parent == fs->root && strcmp(name, "..") == 0)) {
+		if ((rc = stat_fd(parent->fd, &st)) < 0)
+			return rc;
+		nvfs_itab_lookup_more(&fs->itab, parent);
+		nvfs_entry_init(fs, parent, &st, e);
+		return 0;
+	}
+	if (nvfs_reserved(fs, parent, name))
+		return -ENOENT; /* replay's orphanage (nvfs_fs.h) */
+	/* known inodes (most lookups) cost one fstatat */
+	if (fstatat(parent->fd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return -errno;
+	/*
+	 * Another file system mounted inside SOURCE is not crossed: the journal
+	 * names objects by inode number and the checkpointer syncs SOURCE's
+	 * file system only, so its changes could not be made durable.
+	 */
+	if (st.st_dev != fs->root->dev)
+		return -EXDEV;
+	in = nvfs_itab_find(&fs->itab, &st);
+	if (!in) /* the name may have changed since the fstatat: trust an fd */
+		return lookup_made(req, parent, name, e);
 	nvfs_entry_init(fs, in, &st, e);
 	return 0;
 }
