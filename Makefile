@@ -112,7 +112,7 @@ $(BS)/nvfs_tests: $(patsubst %.c,$(BS)/%.o,$(TEST_SRC) mount/opts.c) $(call LIBS
 # check-unit: CUnit suites; check-san: the same under ASan+UBSan (the crash
 # and fuzz loops run shorter there, see tests/nvfs_test.h); check-it: the
 # tools driven from the shell.
-check: deps-check all $(BS)/nvfs_tests
+check: deps-check all $(BS)/nvfs_tests $(BS)/mount.nvfs
 	@$(MAKE) --no-print-directory check-unit check-san check-it fuzz-regress
 
 check-unit: $(B)/nvfs_tests
