@@ -21,7 +21,7 @@
 #
 # Environment (defaults in brackets; TORTURE_QUICK=1 divides the cycle
 # counts by 10 and runs each fuzz target 10 s):
-#   TORTURE_CRASH_OP [540]  TORTURE_CRASH_FSYNC [180]  crash cycles per mode,
+#   TORTURE_CRASH_OP [360]  TORTURE_CRASH_FSYNC [180]  crash cycles per mode,
 #                           spread over the 9 variants in turn
 #   TORTURE_BACKING [40]    cycles per backing fault
 #   TORTURE_CORRUPT [300]   corruption cycles, over all structures
@@ -32,6 +32,8 @@
 #                           every phase prints its seeds and how to repeat
 #                           a failure)
 #   TORTURE_SAN [1]         0: the plain daemon instead of the sanitized one
+#   TORTURE_JOBS [3]        phases run at once (the crash and backing runs
+#                           mostly wait: kills, checkpoints; 1: one by one)
 # Output: each phase's log under $TORTURE_LOG (default /tmp/nvfs-torture.PID,
 # kept), its failures shown, then the table.  Exit 1 if any cycle failed or
 # any phase did not report.
@@ -45,7 +47,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 quick=${TORTURE_QUICK:-0}
 q() { if [ "$quick" = 1 ]; then echo $(((${1} + 9) / 10)); else echo "$1"; fi; }
-crash_op=${TORTURE_CRASH_OP:-$(q 540)}
+crash_op=${TORTURE_CRASH_OP:-$(q 360)}
 crash_fsync=${TORTURE_CRASH_FSYNC:-$(q 180)}
 backing=${TORTURE_BACKING:-$(q 40)}
 corrupt=${TORTURE_CORRUPT:-$(q 300)}
@@ -53,38 +55,63 @@ load_secs=${TORTURE_LOAD_SECS:-$([ "$quick" = 1 ] && echo 10 || echo 60)}
 fuzz_secs=${TORTURE_FUZZ_SECS:-$([ "$quick" = 1 ] && echo 10 || echo 60)}
 phases=${TORTURE_PHASES:-crash backing corrupt load fuzz}
 log=${TORTURE_LOG:-/tmp/nvfs-torture.$$}
-mkdir -p "$log/san" || exit 1
+mkdir -p "$log" || exit 1
 
-# the sanitized daemon: reports go to files in $log/san, and any file
-# there fails the cycle that made it (t80's NVFS_SAN_LOG_DIR, and the same
-# check in the other phases)
+# the sanitized daemon: each phase's reports go to files in $log/san-PHASE,
+# and any file there fails the cycle that made it (t80's NVFS_SAN_LOG_DIR,
+# the same check in the other phases), or the phase if no cycle claimed it
 if [ "${TORTURE_SAN:-1}" = 1 ]; then
 	if [ ! -x "$B/san/mount.nvfs" ]; then
 		echo "torture: $B/san/mount.nvfs is missing: make san-tools" >&2
 		exit 2
 	fi
-	export NVFS_IT_MOUNT=$B/san/mount.nvfs NVFS_SAN_LOG_DIR=$log/san
-	export ASAN_OPTIONS="detect_leaks=1:log_path=$log/san/asan"
-	export UBSAN_OPTIONS="print_stacktrace=1:log_path=$log/san/ubsan"
-	daemon="$B/san/mount.nvfs (ASan+UBSan; reports in $log/san)"
+	export NVFS_IT_MOUNT=$B/san/mount.nvfs
+	daemon="$B/san/mount.nvfs (ASan+UBSan; reports in $log/san-PHASE)"
 else
 	daemon="$B/mount.nvfs (not sanitized: TORTURE_SAN=0)"
 fi
 echo "torture: daemon $daemon; logs in $log"
 
-declare -a rows=()
+declare -a rows=() order=() bg=()
+# running: how many of the phases started are still running
+running() {
+	local p n=0
+	for p in "${bg[@]}"; do kill -0 "$p" 2>/dev/null && n=$((n + 1)); done
+	echo "$n"
+}
 bad=0
-# phase NAME LIMIT CMD...: run it (for at most LIMIT seconds), keep its log,
-# show its failures, take its SUMMARY lines; a phase that fails without a
-# failed cycle to show for it, or that reports nothing, or a kind with no
-# cycle, counts as a failure itself
+jobs=${TORTURE_JOBS:-3}
+# phase NAME LIMIT CMD...: start it in the background (at most $jobs at a
+# time), for at most LIMIT seconds, its output in $log/NAME.log, its
+# sanitizer reports in $log/san-NAME (so that a report is its own)
 phase() {
-	local name=$1 limit=$2 rc start=$SECONDS n
+	local name=$1 limit=$2
 	shift 2
+	while [ "$(running)" -ge "$jobs" ]; do sleep 1; done
 	echo "== $name: $* (log $log/$name.log; at most $limit s)"
-	timeout -k 30 "$limit" "$@" >"$log/$name.log" 2>&1
-	rc=$?
-	[ "$rc" = 124 ] && echo "FAIL $name: still running after $limit s" >>"$log/$name.log"
+	order+=("$name")
+	(
+		mkdir -p "$log/san-$name"
+		if [ "${TORTURE_SAN:-1}" = 1 ]; then
+			export NVFS_SAN_LOG_DIR=$log/san-$name
+			export ASAN_OPTIONS="detect_leaks=1:log_path=$log/san-$name/asan"
+			export UBSAN_OPTIONS="print_stacktrace=1:log_path=$log/san-$name/ubsan"
+		fi
+		t0=$SECONDS
+		timeout -k 30 "$limit" "$@" >"$log/$name.log" 2>&1
+		rc=$?
+		[ "$rc" = 124 ] && echo "FAIL $name: still running after $limit s" >>"$log/$name.log"
+		echo "$rc $((SECONDS - t0))" >"$log/$name.rc"
+	) &
+	bg+=($!)
+}
+# report NAME: show its failures, take its SUMMARY lines; a phase that
+# fails without a failed cycle to show for it, or that reports nothing, or
+# a kind with no cycle, or a sanitizer report nobody claimed, is a failure
+report() {
+	local name=$1 rc secs n
+	read -r rc secs <"$log/$name.rc" || { rc=missing secs=?; }
+	echo "== $name ($secs s, exit $rc)"
 	# failures, each with the indented lines after it (its details)
 	awk '/^FAIL/ { on = 1; print; next } on && /^       / { print; next } { on = 0 }' \
 		"$log/$name.log" | head -200
@@ -108,7 +135,12 @@ phase() {
 		rows+=("$name(exit-$rc) 0 0 1")
 		bad=1
 	fi
-	echo "   $name: $((SECONDS - start)) s"
+	if [ "${TORTURE_SAN:-1}" = 1 ] && ls "$log/san-$name" | grep -qv '\.seen-'; then
+		echo "   FAIL sanitizer reports no cycle claimed, in $log/san-$name:"
+		ls "$log/san-$name" | grep -v '\.seen-' | sed 's/^/       /'
+		rows+=("$name(sanitizer) 0 0 1")
+		bad=1
+	fi
 }
 
 start=$SECONDS
@@ -131,13 +163,8 @@ for p in $phases; do
 	*) echo "torture: unknown phase $p" >&2; exit 2 ;;
 	esac
 done
-
-# sanitizer reports no phase claimed
-if [ "${TORTURE_SAN:-1}" = 1 ] && ls "$log/san" | grep -qv '\.seen-'; then
-	echo "FAIL sanitizer reports left in $log/san:"
-	ls "$log/san" | grep -v '\.seen-' | sed 's/^/       /'
-	bad=1
-fi
+wait
+for p in "${order[@]}"; do report "$p"; done
 
 echo
 printf '%-44s %8s %12s %9s\n' "fault kind" cycles "replayed" failures
