@@ -72,7 +72,7 @@
 # Environment:
 #   NVFS_CRASH_ITERS     iterations per durability mode (default 36 for op,
 #                        18 for fsync: 4 and 2 of each variant; make
-#                        torture runs 540 and 180)
+#                        torture runs 360 and 180)
 #   NVFS_CRASH_MODES     durability modes (default "op fsync")
 #   NVFS_CRASH_VARIANTS  variants, in turn (default "a b c d e p q r x")
 #   NVFS_CRASH_SEED      the first iteration's seed (default random); the
