@@ -393,8 +393,11 @@ int nvfs_log(struct nvfs_fs *fs, const struct nvfs_rec *r);
  * nvfs_log (a checkpoint between the intent and the change may have
  * released the intent before the change was durable), or a CANCEL of the
  * intent, committed, if the change failed.  0 or -errno (the
- * change's, or -EIO from the journal).
+ * change's, or -EIO from the journal).  nvfs_log_destroy_id names the
+ * object of the CANCEL by its identity (a rename: no inode at hand).
  */
+int nvfs_log_destroy_id(struct nvfs_fs *fs, struct nvfs_rec_id id, const struct nvfs_rec *r,
+			int (*change)(void *arg), void *arg);
 int nvfs_log_destroy(struct nvfs_fs *fs, struct nvfs_inode *in, const struct nvfs_rec *r,
 		     int (*change)(void *arg), void *arg);
 

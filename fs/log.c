@@ -175,9 +175,9 @@ log_intent(struct nvfs_fs *fs, const struct nvfs_rec *r, uint64_t *seq)
 
 /* log_cancel -- the change of intent seq failed: replay must skip it */
 static int
-log_cancel(struct nvfs_fs *fs, struct nvfs_inode *in, uint64_t seq)
+log_cancel(struct nvfs_fs *fs, struct nvfs_rec_id id, uint64_t seq)
 {
-	struct nvfs_rec r = { .type = NVFS_REC_CANCEL, .id = nvfs_id_of(in), .a = seq };
+	struct nvfs_rec r = { .type = NVFS_REC_CANCEL, .id = id, .a = seq };
 	uint64_t s;
 
 	if (!fs->journal || !seq)
@@ -190,13 +190,21 @@ int
 nvfs_log_destroy(struct nvfs_fs *fs, struct nvfs_inode *in, const struct nvfs_rec *r,
 		 int (*change)(void *arg), void *arg)
 {
+	return nvfs_log_destroy_id(fs, nvfs_id_of(in), r, change, arg);
+}
+
+/* nvfs_log_destroy_id -- nvfs_log_destroy, the CANCEL naming id */
+int
+nvfs_log_destroy_id(struct nvfs_fs *fs, struct nvfs_rec_id id, const struct nvfs_rec *r,
+		    int (*change)(void *arg), void *arg)
+{
 	uint64_t intent;
 	int rc;
 
 	if ((rc = log_intent(fs, r, &intent)) < 0)
 		return rc;
 	if ((rc = change(arg)) < 0) {
-		log_cancel(fs, in, intent); /* its failure is logged; rc is the news */
+		log_cancel(fs, id, intent); /* its failure is logged; rc is the news */
 		return rc;
 	}
 	/*

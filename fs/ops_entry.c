@@ -391,6 +391,21 @@ nvfs_ll_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name)
 	fuse_reply_err(req, -do_unlink(req, parent, name, AT_REMOVEDIR));
 }
 
+/* a rename, as nvfs_log_destroy_id's change */
+struct rename_args {
+	int from, to;
+	const char *name, *newname;
+	unsigned flags;
+};
+
+static int
+do_renameat(void *arg)
+{
+	const struct rename_args *a = arg;
+
+	return renameat2(a->from, a->name, a->to, a->newname, a->flags) < 0 ? -errno : 0;
+}
+
 /* do_rename -- rename(2) and renameat2(2) in SOURCE */
 static int
 do_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_ino_t newparent,
@@ -436,6 +451,25 @@ do_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_ino_t newpar
 	}
 	if (rc == 0 && nvfs_id_at(to->fd, newname, &r.id2, &r.nlink2) < 0)
 		r.id2 = (struct nvfs_rec_id){ 0, 0 }; /* no such name: renameat2 says */
+	/*
+	 * A rename that replaces another object destroys it if that was its
+	 * last name.  Made before its record is durable, a crash in between
+	 * would leave the old object gone and the log naming it there:
+	 * neither the state before the rename nor after.  So with
+	 * durability=op it is an intent (nvfs_log_destroy_id): the record
+	 * committed first, replay makes the rename if the crash came before.
+	 * (With durability=fsync nothing after the last sync is promised.)
+	 */
+	if (rc == 0 && nvfs_fs_of(req)->op_durable && r.id2.ino &&
+	    !(flags & RENAME_EXCHANGE) && !nvfs_rec_id_eq(r.id, r.id2)) {
+		struct rename_args a = { from->fd, to->fd, name, newname, flags };
+		r.nlink2 = r.nlink2 > 1 ? r.nlink2 - 1 : 0; /* one name less */
+		snprintf(r.name, sizeof(r.name), "%s", name);
+		snprintf(r.name2, sizeof(r.name2), "%s", newname);
+		rc = nvfs_log_destroy_id(nvfs_fs_of(req), r.id, &r, do_renameat, &a);
+		nvfs_cred_leave(&c);
+		return rc;
+	}
 	if (rc == 0)
 		rc = renameat2(from->fd, name, to->fd, newname, flags) < 0 ? -errno : 0;
 	nvfs_cred_leave(&c);

@@ -534,6 +534,26 @@ nlink_set(struct replay *rp, uint32_t obj, uint32_t n)
 	rp->objs[obj].nlink_known = true;
 }
 
+/*
+ * cancels_fn -- pass 0: the intents whose change failed (CANCEL records),
+ * before pass 1, which must skip a cancelled name intent (a rename that
+ * replaces: ops_entry.c) though its CANCEL comes after it
+ */
+static int
+cancels_fn(void *arg, const struct nvfs_journal_entry *e)
+{
+	struct replay *rp = arg;
+	struct nvfs_rec r;
+
+	if (e->type != NVFS_REC_CANCEL)
+		return 0;
+	if (decode(rp, e, &r) < 0)
+		return rp->err;
+	if (nvfs_hmap_put(&rp->cancelled, key_of(r.a), 1) < 0)
+		return fail(rp, ENOMEM, "out of memory");
+	return 0;
+}
+
 /* names_fn -- pass 1 over one entry */
 static int
 names_fn(void *arg, const struct nvfs_journal_entry *e)
@@ -541,11 +561,14 @@ names_fn(void *arg, const struct nvfs_journal_entry *e)
 	struct replay *rp = arg;
 	struct nvfs_rec r;
 	uint32_t x, y, p, p2;
+	uint64_t one;
 	int rc = 0;
 
 	if (decode(rp, e, &r) < 0)
 		return rp->err;
 	rp->rep->entries++;
+	if (nvfs_hmap_get(&rp->cancelled, key_of(e->seq), &one))
+		return 0; /* an intent whose change failed */
 	if ((x = ref(rp, r.id)) == NO_OBJ)
 		return fail(rp, ENOMEM, "out of memory");
 	switch (r.type) {
@@ -595,8 +618,7 @@ names_fn(void *arg, const struct nvfs_journal_entry *e)
 			rc = place_set(rp, p2, r.name2, x, e->seq);
 		break;
 	case NVFS_REC_CANCEL:
-		rc = nvfs_hmap_put(&rp->cancelled, key_of(r.a), 1);
-		break;
+		break; /* pass 0 took it */
 	case NVFS_REC_MARK:
 		if (real(rp, x) != rp->root)
 			return fail(rp, EXDEV, "the journal was written for another SOURCE "
@@ -1579,6 +1601,9 @@ run(struct replay *rp)
 		return nvfs_err_set(ENOMEM, "out of memory");
 	rp->objs[rp->root].is_root = rp->objs[rp->root].is_dir = true;
 	rp->objs[rp->root].fd = rp->src;
+	rc = nvfs_journal_replay(rp->j, cancels_fn, rp, &jr);
+	if (rc)
+		return rp->err ? rp->err : rc;
 	rc = nvfs_journal_replay(rp->j, names_fn, rp, &jr);
 	if (rc)
 		return rp->err ? rp->err : rc;

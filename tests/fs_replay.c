@@ -762,10 +762,8 @@ ops_on_old_objects(struct ft *t)
 
 /*
  * The atomic-replace idiom over a file older than the journal, with the
- * rename in flight (applied, not logged): replay moves "new b" back to
- * b.tmp, but the old b is gone (the rename replaced it), so SOURCE ends
- * with b.tmp only: neither with the rename (b = "new b") nor without it
- * (b = "old b", b.tmp = "new b").
+ * rename in flight: an intent (it replaces b), logged before it is made,
+ * so replay makes it whether SOURCE had it or not.
  */
 static void
 ops_replace_old_file(struct ft *t)
@@ -773,6 +771,25 @@ ops_replace_old_file(struct ft *t)
 	ft_create(t, "b.tmp", 0644);
 	ft_write_str(t, "b.tmp", 0, "new b");
 	ft_rename(t, "b.tmp", "b", 0);
+}
+
+/*
+ * Found by make torture (t80 variant x, seed 962548633): a rename, in
+ * flight, of an object whose link count the log does not know over a file
+ * older than the log.  Made before its record, a crash between left the
+ * old file gone and the log naming the moved object at its old place:
+ * replay linked it back there, and both names held it -- neither the
+ * state with the rename nor without.  The rename is an intent now (logged
+ * first), so replay completes it.
+ */
+static void
+ops_rename_over_journaled_old_file(struct ft *t)
+{
+	ft_create(t, "c", 0600);
+	ft_write_str(t, "c", 0, "new c");
+	/* old/f (older than the log) to c: the log never learns its link count */
+	ft_rename(t, "c", "old/f", RENAME_EXCHANGE);
+	ft_rename(t, "c", "b", 0); /* replaces b, older than the log too */
 }
 
 static void
@@ -855,6 +872,7 @@ SCN(old_objects, base_files, ops_on_old_objects, false)
 SCN(truncate_old_file, base_files, ops_truncate_old_file, false)
 SCN(replace_old_file, base_files, ops_replace_old_file, false)
 SCN(rename_old_dir_inflight, base_files, ops_rename_old_dir_inflight, false)
+SCN(rename_over_journaled_old_file, base_files, ops_rename_over_journaled_old_file, false)
 KNOWN_BUG(inflight_exchange_with_old_file, base_files, ops_exchange_old_file, false)
 KNOWN_BUG(inflight_rename_old_over_new, base_files, ops_rename_old_over_new, false)
 
@@ -1149,6 +1167,7 @@ NVFS_SUITE(fs_replay, "fs/replay", NULL, suite_cleanup,
 	   NVFS_TEST(test_replay_old_objects),
 	   NVFS_TEST(test_replay_truncate_old_file),
 	   NVFS_TEST(test_replay_replace_old_file),
+	   NVFS_TEST(test_replay_rename_over_journaled_old_file),
 	   NVFS_TEST(test_replay_rename_old_dir_inflight),
 	   NVFS_TEST(test_replay_inflight_exchange_with_old_file),
 	   NVFS_TEST(test_replay_inflight_rename_old_over_new),

@@ -698,6 +698,15 @@ ft_rename(struct ft *t, const char *from, const char *to, unsigned flags)
 	if (id_of(t->srcfd, to, &r.id2, &r.nlink2, &mode2) < 0)
 		r.id2 = (struct nvfs_rec_id){ 0, 0 };
 	replaced = r.id2.ino && !(flags & RENAME_EXCHANGE) && !nvfs_rec_id_eq(r.id, r.id2);
+	if (r.id2.ino && !(flags & RENAME_EXCHANGE))
+		r.nlink2 = r.nlink2 > 1 ? r.nlink2 - 1 : 0;
+	if (!r.id2.ino)
+		r.nlink2 = 0;
+	snprintf(r.name, sizeof(r.name), "%s", n1);
+	snprintf(r.name2, sizeof(r.name2), "%s", n2);
+	/* one that replaces is an intent (ops_entry.c): logged before, in flight too */
+	if (replaced)
+		append(t, &r);
 	if (replaced) {
 		/* keep what the rename replaces, to put it back */
 		stash_name(t, sn);
@@ -714,16 +723,22 @@ ft_rename(struct ft *t, const char *from, const char *to, unsigned flags)
 		log_op(t, NULL); /* two names of one inode: nothing happened */
 		return;
 	}
-	if (r.id2.ino && !(flags & RENAME_EXCHANGE))
-		r.nlink2 = r.nlink2 > 1 ? r.nlink2 - 1 : 0;
-	if (!r.id2.ino)
-		r.nlink2 = 0;
-	snprintf(r.name, sizeof(r.name), "%s", n1);
-	snprintf(r.name2, sizeof(r.name2), "%s", n2);
 	struct ft_undo *u = undo_push(t, flags & RENAME_EXCHANGE ? UN_EXCHANGE : UN_RENAME);
 	snprintf(u->p1, sizeof(u->p1), "%s", to);
 	snprintf(u->p2, sizeof(u->p2), "%s", from);
-	log_op(t, &r);
+	if (!replaced) {
+		log_op(t, &r);
+		return;
+	}
+	bool flying = in_flight(t);
+	if (!flying)
+		append(t, &r); /* again, after the change (nvfs_log_destroy_id) */
+	op_done(t);
+	if (flying) { /* the crash came between the intent and the rename: put it back */
+		undo_one(t, &t->undo[t->nundo - 1]);
+		undo_one(t, &t->undo[t->nundo - 2]);
+		t->nundo -= 2;
+	}
 }
 
 /* content_undo -- remember path's bytes, to rewrite them in place */
