@@ -70,7 +70,10 @@
  *   applied: replaying older writes over a SOURCE that already lost the
  *   bytes to an unlogged truncate would invent zeros where data was.  If
  *   the change then fails, a CANCEL record names the intent (a = its
- *   sequence number) and replay skips it.  The change is logged once more
+ *   sequence number) and replay skips it.  With durability=op, a RENAME
+ *   that replaces another object (destroying it if that was its last
+ *   name) is an intent too; replay reads the CANCELs before its names
+ *   pass.  The change is logged once more
  *   after it is made (nvfs_log_destroy): a checkpoint between the intent
  *   and the change may have released the intent before the change was
  *   durable.
