@@ -48,6 +48,8 @@
 #           for the field: a tiny C helper built as $T/.sbset on first use
 #           from nvfs_format.h and nvfs_csum.h (cc's errors in
 #           $T/.sbset.log).  Returns 2 if it cannot be built.
+#   is_mounted MNT, lazy_umount MNT, drop LIST PID, reap PID [SECONDS],
+#   sleep_ms MS   (processes and mounts of the crash tests: see below)
 #   jappend PMEM SPEC...
 #           tests/it/jappend.c (append entries to the journal and list
 #           them), built as $T/.jappend on first use against the libraries
@@ -220,3 +222,37 @@ stop_fs() {
 	wait "$p"
 	stopped=$?
 }
+
+# ---- processes and mounts of crash tests (t80, tests/torture) ----------------
+# is_mounted MNT: MNT is in the mount table (also a dead FUSE mount, which
+# mountpoint(1) cannot stat)
+is_mounted() { grep -q " $1 " /proc/mounts; }
+# lazy_umount MNT: detach MNT if mounted, dead or alive
+lazy_umount() {
+	if is_mounted "$1"; then
+		fusermount3 -u -z "$1" 2>/dev/null || umount -l "$1" 2>/dev/null
+	fi
+}
+# drop LIST PID: LIST without PID
+drop() { local l=" $1 "; echo "${l// $2 / }"; }
+# reap PID [SECONDS]: wait up to SECONDS (10) for PID (a child of this shell)
+# to end and collect its status in $reaped ("timeout" if it did not end);
+# PID leaves the caller's lists $pids and $cpids (processes to stop at exit)
+reap() {
+	local p=$1 n=$((${2:-10} * 20)) state
+	reaped=timeout
+	for _ in $(seq "$n"); do
+		state=$(awk '{print $3}' "/proc/$p/stat" 2>/dev/null)
+		{ [ -z "$state" ] || [ "$state" = Z ]; } && break
+		sleep 0.05
+	done
+	state=$(awk '{print $3}' "/proc/$p/stat" 2>/dev/null)
+	if [ -z "$state" ] || [ "$state" = Z ]; then
+		wait "$p" 2>/dev/null
+		reaped=$?
+		pids=$(drop "${pids:-}" "$p")
+		cpids=$(drop "${cpids:-}" "$p")
+	fi
+}
+# sleep_ms MS
+sleep_ms() { sleep "$(printf '%d.%03d' $(($1 / 1000)) $(($1 % 1000)))"; }

@@ -151,37 +151,7 @@ unmount_all() {
 trap 'unmount_all; cleanup' EXIT
 trap 'exit 1' INT TERM HUP
 
-# is_mounted MNT: MNT is in the mount table (also a dead FUSE mount, which
-# mountpoint(1) cannot stat)
-is_mounted() { grep -q " $1 " /proc/mounts; }
-# lazy_umount MNT: detach MNT if mounted, dead or alive
-lazy_umount() {
-	if is_mounted "$1"; then
-		fusermount3 -u -z "$1" 2>/dev/null || umount -l "$1" 2>/dev/null
-	fi
-}
-# drop LIST PID: LIST without PID
-drop() { echo " $1 " | sed "s/ $2 / /g"; }
-# reap PID [SECONDS]: wait up to SECONDS (10) for PID (a child) to end and
-# collect its status in $reaped ("timeout" if it did not end)
-reap() {
-	local p=$1 n=$((${2:-10} * 20)) state
-	reaped=timeout
-	for _ in $(seq "$n"); do
-		state=$(awk '{print $3}' "/proc/$p/stat" 2>/dev/null)
-		[ -z "$state" ] || [ "$state" = Z ] && break
-		sleep 0.05
-	done
-	state=$(awk '{print $3}' "/proc/$p/stat" 2>/dev/null)
-	if [ -z "$state" ] || [ "$state" = Z ]; then
-		wait "$p" 2>/dev/null
-		reaped=$?
-		pids=$(drop "$pids" "$p")
-		cpids=$(drop "$cpids" "$p")
-	fi
-}
-# sleep_ms MS
-sleep_ms() { sleep "$(printf '%d.%03d' $(($1 / 1000)) $(($1 % 1000)))"; }
+# is_mounted, lazy_umount, drop, reap, sleep_ms: lib.sh
 
 # mount_opts MODE: the -o options of every mount of an iteration (and
 # $extra_opts, the variant's)

@@ -145,22 +145,7 @@ unmount_all() {
 trap 'unmount_all; cleanup' EXIT
 trap 'exit 1' INT TERM HUP
 
-# reap PID SECONDS: wait for a child, its status in $reaped ("timeout")
-reap() {
-	local p=$1 n=$(($2 * 20)) state
-	reaped=timeout
-	for _ in $(seq "$n"); do
-		state=$(awk '{print $3}' "/proc/$p/stat" 2>/dev/null)
-		[ -z "$state" ] || [ "$state" = Z ] && break
-		sleep 0.05
-	done
-	state=$(awk '{print $3}' "/proc/$p/stat" 2>/dev/null)
-	if [ -z "$state" ] || [ "$state" = Z ]; then
-		wait "$p" 2>/dev/null
-		reaped=$?
-		pids=$(echo " $pids " | sed "s/ $p / /g")
-	fi
-}
+# reap: lib.sh
 # tree_sum DIR: names, types, sizes, modes and contents
 tree_sum() {
 	(cd "$1" && find . -printf '%p %y %s %m\n' | LC_ALL=C sort &&

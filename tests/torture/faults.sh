@@ -115,13 +115,7 @@ fi
 mnts=""    # FUSE mount points (dead or alive)
 tmpfss=""  # tmpfs mount points
 pids=""    # processes this script started and has not reaped
-# is_mounted DIR: DIR is in the mount table (a dead FUSE mount too)
-is_mounted() { grep -q " $1 " /proc/mounts; }
-lazy_umount() {
-	if is_mounted "$1"; then
-		fusermount3 -u -z "$1" 2>/dev/null || umount -l "$1" 2>/dev/null
-	fi
-}
+# is_mounted, lazy_umount, drop, reap, sleep_ms: lib.sh
 # shellcheck disable=SC2317  # the EXIT trap
 undo_all() {
 	local m p
@@ -136,25 +130,6 @@ undo_all() {
 trap undo_all EXIT
 trap 'exit 1' INT TERM HUP
 
-drop() { local l=" $1 "; echo "${l// $2 / }"; }
-# reap PID [SECONDS]: wait for a child of ours; its status in $reaped
-# ("timeout" if it did not end in time)
-reap() {
-	local p=$1 n=$((${2:-10} * 20)) state
-	reaped=timeout
-	for _ in $(seq "$n"); do
-		state=$(awk '{print $3}' "/proc/$p/stat" 2>/dev/null)
-		{ [ -z "$state" ] || [ "$state" = Z ]; } && break
-		sleep 0.05
-	done
-	state=$(awk '{print $3}' "/proc/$p/stat" 2>/dev/null)
-	if [ -z "$state" ] || [ "$state" = Z ]; then
-		wait "$p" 2>/dev/null
-		reaped=$?
-		pids=$(drop "$pids" "$p")
-	fi
-}
-sleep_ms() { sleep "$(printf '%d.%03d' $(($1 / 1000)) $(($1 % 1000)))"; }
 
 # spawn_fs LOG MODE OPTS [VAR=VALUE...]: the daemon in the background
 # (-f), its pid in $pid
