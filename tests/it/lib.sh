@@ -49,7 +49,8 @@
 #           from nvfs_format.h and nvfs_csum.h (cc's errors in
 #           $T/.sbset.log).  Returns 2 if it cannot be built.
 #   is_mounted MNT, lazy_umount MNT, drop LIST PID, reap PID [SECONDS],
-#   sleep_ms MS   (processes and mounts of the crash tests: see below)
+#   sleep_ms MS, wait_mounted PID SECONDS, kill_fs PID   (processes and
+#           mounts of the crash tests, the last two at $M: see below)
 #   jappend PMEM SPEC...
 #           tests/it/jappend.c (append entries to the journal and list
 #           them), built as $T/.jappend on first use against the libraries
@@ -256,3 +257,20 @@ reap() {
 }
 # sleep_ms MS
 sleep_ms() { sleep "$(printf '%d.%03d' $(($1 / 1000)) $(($1 % 1000)))"; }
+# wait_mounted PID SECONDS: until $M is mounted; fails if PID (the daemon)
+# ends or SECONDS pass first
+wait_mounted() {
+	for _ in $(seq $(($2 * 20))); do
+		mountpoint -q "$M" && return 0
+		kill -0 "$1" 2>/dev/null || return 1
+		[ "$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null)" = Z ] && return 1
+		sleep 0.05
+	done
+	return 1
+}
+# kill_fs PID: SIGKILL the daemon, reap it, detach its (dead) mount at $M
+kill_fs() {
+	kill -9 "$1" 2>/dev/null
+	reap "$1" 10
+	lazy_umount "$M"
+}

@@ -31,12 +31,6 @@ S=$T/src M=$T/mnt P=$T/p.pmem
 mkdir -p "$S" "$M"
 stats() { getfattr -n user.nvfs.stats --only-values "$M" 2>/dev/null; }
 stat_of() { stats | sed -En "s/^$1: //p"; }
-# kill_fs: SIGKILL the daemon ($pid) and lazily unmount its dead mount
-kill_fs() {
-	kill -9 "$pid"
-	wait "$pid" 2>/dev/null
-	fusermount3 -u -z "$M" 2>/dev/null
-}
 
 # ---- durability modes, as logged ----------------------------------------
 for mode in op fsync auto; do
@@ -109,7 +103,7 @@ if NVFS_TEST_NO_CHECKPOINT=1 start_fs "$M" "$T/m.log" "$S" "$M" -o pmem="$P",pme
 	(cd "$M" && echo one >a && mv a b && echo two >a && mkdir d && echo three >d/c &&
 	 ln d/c d/l && chmod 640 b && setfattr -n user.k -v v b && truncate -s 2 a) ||
 		fail "workload through the mount"
-	kill_fs
+	kill_fs "$pid"
 	expect "killed: fsck counts the records left" 0 ", 1[0-9] entries to replay$" "$FSCK" -n "$P"
 	before=$(sum "$P")
 	expect "a read-only mount refuses a journal with records" 1 \
@@ -139,7 +133,7 @@ if NVFS_TEST_NO_CHECKPOINT=1 start_fs "$M" "$T/m.log" "$S" "$M" -o pmem="$P",pme
 		mkdir "$M/.nvfs-replay"
 	expect "  ... nor renamed to" 1 "Operation not permitted" sh -c "touch '$M/x' && mv '$M/x' '$M/.nvfs-replay'"
 	(cd "$M" && echo one >a && mv a b && echo two >a) || fail "workload"
-	kill_fs
+	kill_fs "$pid"
 	# someone makes that name in SOURCE behind nvfs's back, and a new a
 	mkdir "$S/.nvfs-replay" && echo mine >"$S/.nvfs-replay/keep"
 	rm "$S/a" && echo other >"$S/a"

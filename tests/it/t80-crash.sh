@@ -171,23 +171,7 @@ spawn_fs() {
 	pids="$pids $pid"
 	case " $mnts " in *" $M "*) ;; *) mnts="$mnts $M" ;; esac
 }
-# wait_mounted PID SECONDS: until MNT is mounted; fails if PID exits or
-# SECONDS pass first
-wait_mounted() {
-	for _ in $(seq $(($2 * 20))); do
-		mountpoint -q "$M" && return 0
-		kill -0 "$1" 2>/dev/null || return 1
-		[ "$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null)" = Z ] && return 1
-		sleep 0.05
-	done
-	return 1
-}
-# kill_fs PID: SIGKILL the daemon, reap it, detach its dead mount
-kill_fs() {
-	kill -9 "$1" 2>/dev/null
-	reap "$1" 10
-	lazy_umount "$M"
-}
+# wait_mounted, kill_fs: lib.sh
 # replay_line LOG: what the mount said about the journal and its replay
 replay_line() {
 	grep -iE 'replay' "$1" | tail -1 | sed -e 's/^mount.nvfs: //' -e "s|$T/||g" |

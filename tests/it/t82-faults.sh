@@ -89,11 +89,6 @@ start() {
 	return 1
 }
 stop() { fusermount3 -u "$M" && wait "$pid"; }
-kill_fs() {
-	kill -9 "$pid" 2>/dev/null
-	wait "$pid" 2>/dev/null
-	fusermount3 -u -z "$M" 2>/dev/null
-}
 entries() { "$FSCK" -n "$P" 2>&1 | grep -Eo '[0-9]+ entr(y|ies) to replay' | grep -Eo '^[0-9]+'; }
 stat_of() {
 	getfattr -n user.nvfs.stats --only-values "$M" 2>/dev/null |
@@ -111,7 +106,7 @@ for how in full readonly; do
 	head -c 300000 /dev/urandom >"$T/data"
 	if ! start "" NVFS_TEST_NO_CHECKPOINT=1; then fail "$name: mount"; cat "$T/m.log"; continue; fi
 	mkdir "$M/d" && cp "$T/data" "$M/d/f"
-	kill_fs
+	kill_fs "$pid"
 	find "$S" -mindepth 1 -delete
 	before=$(entries)
 	if [ $how = full ]; then
@@ -122,7 +117,7 @@ for how in full readonly; do
 	fi
 	if start ""; then
 		fail "$name: the replay mounted on a $how SOURCE"
-		kill_fs
+		kill_fs "$pid"
 	else
 		cp "$T/m.log" "$T/.all"
 		shows "$name (the refusal)" "$errre" 'journal was left as it is'
@@ -179,7 +174,7 @@ name=eio_from_source_write_acknowledges_nothing
 if fresh 16M && start "" NVFS_TEST_FAIL_SOURCE_WRITE=1; then
 	expect "$name (write gets EIO)" 1 'Input/output error' \
 		dd if=/dev/urandom of="$M/f" bs=4096 count=4 conv=notrunc status=none
-	kill_fs
+	kill_fs "$pid"
 	if start ""; then
 		assert "$name (the file holds nothing)" test "$(size "$M/f")" = 0
 		assert "$name (SOURCE holds nothing)" test "$(size "$S/f")" = 0
@@ -202,7 +197,7 @@ if fresh 16M && start ",checkpoint_secs=1" NVFS_TEST_FAIL_SYNCFS=1000; then
 	assert "$name (syncfs failed)" test "${se:-0}" -ge 1
 	assert "$name (no checkpoint)" test "${ck:-1}" = 0
 	assert "$name (the journal keeps the entries)" test "${left:-0}" -gt 0
-	kill_fs
+	kill_fs "$pid"
 	find "$S" -mindepth 1 -delete
 	if start ""; then
 		assert "$name (a wiped SOURCE rebuilt from the journal)" cmp -s "$T/data" "$M/f"

@@ -141,21 +141,7 @@ spawn_fs() {
 	pids="$pids $pid"
 	case " $mnts " in *" $M "*) ;; *) mnts="$mnts $M" ;; esac
 }
-# wait_mounted PID SECONDS: until $M is mounted; 1 if PID ends first
-wait_mounted() {
-	for _ in $(seq $(($2 * 20))); do
-		mountpoint -q "$M" && return 0
-		[ -d "/proc/$1" ] || return 1
-		[ "$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null)" = Z ] && return 1
-		sleep 0.05
-	done
-	return 1
-}
-kill_fs() {
-	kill -9 "$1" 2>/dev/null
-	reap "$1" 10
-	lazy_umount "$M"
-}
+# wait_mounted, kill_fs: lib.sh
 stat_of() {
 	getfattr -n user.nvfs.stats --only-values "$M" 2>/dev/null |
 		awk -v k="$1:" '$1 == k { print $2 }'
