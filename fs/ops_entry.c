@@ -425,6 +425,8 @@ do_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_ino_t newpar
 	if (nvfs_reserved(nvfs_fs_of(req), to, newname) ||
 	    nvfs_reserved(nvfs_fs_of(req), from, name))
 		return -EPERM;
+	snprintf(r.name, sizeof(r.name), "%s", name);
+	snprintf(r.name2, sizeof(r.name2), "%s", newname);
 	if ((rc = nvfs_cred_enter(req, &c)) < 0)
 		return rc;
 	/*
@@ -451,6 +453,10 @@ do_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_ino_t newpar
 	}
 	if (rc == 0 && nvfs_id_at(to->fd, newname, &r.id2, &r.nlink2) < 0)
 		r.id2 = (struct nvfs_rec_id){ 0, 0 }; /* no such name: renameat2 says */
+	if (!r.id2.ino)
+		r.nlink2 = 0;
+	else if (!(flags & RENAME_EXCHANGE))
+		r.nlink2 = r.nlink2 > 1 ? r.nlink2 - 1 : 0; /* replaced: one name less */
 	/*
 	 * A rename that replaces another object destroys it if that was its
 	 * last name.  Made before its record is durable, a crash in between
@@ -463,9 +469,6 @@ do_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_ino_t newpar
 	if (rc == 0 && nvfs_fs_of(req)->op_durable && r.id2.ino &&
 	    !(flags & RENAME_EXCHANGE) && !nvfs_rec_id_eq(r.id, r.id2)) {
 		struct rename_args a = { from->fd, to->fd, name, newname, flags };
-		r.nlink2 = r.nlink2 > 1 ? r.nlink2 - 1 : 0; /* one name less */
-		snprintf(r.name, sizeof(r.name), "%s", name);
-		snprintf(r.name2, sizeof(r.name2), "%s", newname);
 		rc = nvfs_log_destroy_id(nvfs_fs_of(req), r.id, &r, do_renameat, &a);
 		nvfs_cred_leave(&c);
 		return rc;
@@ -477,13 +480,7 @@ do_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_ino_t newpar
 		return rc;
 	if (nvfs_rec_id_eq(r.id, r.id2) && !(flags & RENAME_EXCHANGE))
 		return 0; /* two names of one inode: rename(2) changes nothing */
-	if (r.id2.ino && !(flags & RENAME_EXCHANGE))
-		r.nlink2 = r.nlink2 > 1 ? r.nlink2 - 1 : 0; /* replaced: one name less */
-	if (!r.id2.ino)
-		r.nlink2 = 0;
 log:
-	snprintf(r.name, sizeof(r.name), "%s", name);
-	snprintf(r.name2, sizeof(r.name2), "%s", newname);
 	return nvfs_log(nvfs_fs_of(req), &r);
 }
 
